@@ -1,0 +1,29 @@
+/*
+ * The one program this kernel runs: what the rest of the kernel may ask
+ * about it, and services other subsystems use (implemented in the core).
+ */
+#ifndef PROC_H
+#define PROC_H
+
+#include "kernel.h"
+
+/* Absolute path of the program (what /proc/self/exe points to). */
+const char *proc_exe_path(void);
+
+/* Ends the program with this status (exit_group); never returns. */
+noreturn void proc_exit(int status);
+
+/* drivers/console.c: writes bytes to the console (the program's stdout
+ * and stderr, and the kernel's own messages).  Never blocks for long. */
+void console_write(const char *buf, size_t n);
+
+/* drivers/random.c: fills buf from RDRAND when present, else a seeded
+ * ChaCha-style generator; never fails. */
+void random_bytes(void *buf, size_t n);
+
+/* drivers/clock.c: nanoseconds since boot (monotonic) and since the Unix
+ * epoch (realtime). */
+uint64_t clock_monotonic_ns(void);
+uint64_t clock_realtime_ns(void);
+
+#endif

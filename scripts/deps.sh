@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install every Debian package kiln needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, so re-running is cheap.
+set -eu
+
+PKGS="build-essential musl-tools qemu-system-x86 cpio file binutils
+      hyperfine python3 iproute2 procps"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
