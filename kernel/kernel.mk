@@ -10,10 +10,10 @@ KCC := gcc
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-	-fno-strict-aliasing -fcf-protection=none \
+	-fno-strict-aliasing -fcf-protection=none -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wstrict-prototypes -Wmissing-prototypes \
-	-Ikernel/include -Iinclude
+	-Ikernel/include -Ikernel/arch/x86 -Iinclude -I$(B)/kernel-gen
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--build-id=none -T kernel/arch/x86/kernel.ld
 
@@ -47,5 +47,11 @@ $(KERNEL): $(B)/kiln.pass1.elf
 	$(Q)cmp -s $(B)/ksyms.c $(B)/ksyms.final.c || \
 		{ echo "ksyms: symbol table moved between links"; exit 1; }
 	$(Q)strip --strip-debug -o $@ $(B)/kiln.pass2.elf
+
+# Syscall names for the "not implemented" log line.
+$(B)/kernel-gen/syscall_names.h: scripts/syscall-names.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh $< > $@
+$(B)/kernel-obj/kernel/sys/syscall.c.o: $(B)/kernel-gen/syscall_names.h
 
 -include $(KERNEL_OBJS:.o=.d)

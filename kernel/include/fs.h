@@ -42,6 +42,10 @@ void file_get(struct file *f);
 void file_put(struct file *f);
 struct file *fd_get(int fd);
 
+/* Kernel-side chdir (the program's initial working directory); 0 or
+ * -errno (ENOENT, ENOTDIR). */
+int vfs_chdir(const char *path);
+
 /* Opens /dev/console as descriptors 0, 1 and 2. */
 int fs_open_console(void);
 

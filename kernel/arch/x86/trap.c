@@ -1,0 +1,176 @@
+/*
+ * Exceptions and interrupts.  A fault in the program that the memory
+ * manager cannot resolve ends it the way Linux would kill it with a signal
+ * (status 128 + signal) after a one-paragraph report on the console; a
+ * fault in the kernel is a panic with registers, the faulting address and
+ * a symbolized backtrace.
+ */
+#include "arch.h"
+#include "proc.h"
+#include "uvm.h"
+#include "x86.h"
+#include <kiln/abi.h>
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+};
+extern const struct ksym ksyms[];
+extern const unsigned long ksyms_count;
+extern char text_start[], text_end[];
+
+static irq_handler_t irq_handlers[256];
+
+static const char *const exception_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow",
+	"bound range exceeded", "invalid opcode", "device not available",
+	"double fault", "coprocessor segment overrun", "invalid TSS",
+	"segment not present", "stack fault", "general protection fault",
+	"page fault", "reserved", "x87 floating point error",
+	"alignment check", "machine check", "SIMD floating point error",
+	"virtualization exception", "control protection exception",
+};
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+{
+	if (ksyms_count == 0 || addr < ksyms[0].addr)
+		return NULL;
+	unsigned long lo = 0, hi = ksyms_count;
+	while (hi - lo > 1) {
+		unsigned long mid = (lo + hi) / 2;
+		if (ksyms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*offset = addr - ksyms[lo].addr;
+	return ksyms[lo].name;
+}
+
+static void print_addr(const char *label, uint64_t addr)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr, &off);
+	if (name && addr >= (uint64_t)text_start && addr < (uint64_t)text_end)
+		kprintf("%s%016lx <%s+0x%lx>\n", label, addr, name, off);
+	else
+		kprintf("%s%016lx\n", label, addr);
+}
+
+void backtrace_print(uint64_t rbp)
+{
+	kprintf("backtrace:\n");
+	for (int depth = 0; depth < 32 && rbp; depth++) {
+		/* Only follow frames inside the kernel's own memory. */
+		if (rbp < KERNEL_BASE_ASM || !IS_ALIGNED(rbp, 8))
+			break;
+		uint64_t *frame = (uint64_t *)rbp;
+		uint64_t ret = frame[1];
+		if (ret < (uint64_t)text_start || ret >= (uint64_t)text_end)
+			break;
+		print_addr("  ", ret);
+		rbp = frame[0];
+	}
+}
+
+void trap_dump(const struct trapframe *tf)
+{
+	print_addr("rip ", tf->rip);
+	kprintf("rax %016lx rbx %016lx rcx %016lx rdx %016lx\n"
+		"rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n"
+		"r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n"
+		"r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n"
+		"cs %lx ss %lx rflags %016lx cr2 %016lx cr3 %016lx\n",
+		tf->rax, tf->rbx, tf->rcx, tf->rdx, tf->rsi, tf->rdi, tf->rbp,
+		tf->rsp, tf->r8, tf->r9, tf->r10, tf->r11, tf->r12, tf->r13,
+		tf->r14, tf->r15, tf->cs, tf->ss, tf->rflags, read_cr2(),
+		read_cr3());
+}
+
+void irq_register(int vector, irq_handler_t fn)
+{
+	irq_handlers[vector] = fn;
+}
+
+/* The signal Linux would send for this exception in user mode. */
+static int exception_signal(uint64_t vector)
+{
+	switch (vector) {
+	case 0:
+	case 16:
+	case 19:
+		return 8; /* SIGFPE */
+	case 6:
+		return 4; /* SIGILL */
+	case 3:
+	case 1:
+		return 5; /* SIGTRAP */
+	case 17:
+		return 7; /* SIGBUS */
+	default:
+		return 11; /* SIGSEGV */
+	}
+}
+
+static noreturn void user_fault(struct trapframe *tf)
+{
+	int sig = exception_signal(tf->vector);
+	const char *what = tf->vector < 32 && exception_names[tf->vector]
+				   ? exception_names[tf->vector]
+				   : "exception";
+	if (tf->vector == VEC_PF) {
+		uint64_t addr = read_cr2();
+		klog("%s: segmentation fault at address 0x%lx (%s %s, rip 0x%lx)",
+		     proc_exe_path(), addr,
+		     tf->error & 2 ? "write" : (tf->error & 16 ? "exec" : "read"),
+		     tf->error & 1 ? "not permitted" : "of unmapped memory",
+		     tf->rip);
+	} else {
+		klog("%s: %s (vector %lu, error 0x%lx) at rip 0x%lx",
+		     proc_exe_path(), what, tf->vector, tf->error, tf->rip);
+	}
+	if (kernel_debug)
+		trap_dump(tf);
+	klog("program killed by signal %d, exit status %d", sig, 128 + sig);
+	proc_exit(128 + sig);
+}
+
+void trap_handler(struct trapframe *tf);
+void trap_handler(struct trapframe *tf)
+{
+	bool from_user = (tf->cs & 3) == 3;
+
+	if (tf->vector >= 32) {
+		if (irq_handlers[tf->vector])
+			irq_handlers[tf->vector](tf);
+		if (tf->vector != VEC_SPURIOUS)
+			apic_eoi();
+		return;
+	}
+	if (tf->vector == VEC_PF) {
+		uint64_t addr = read_cr2();
+		if (from_user && uvm_fault(addr, tf->error) == 0)
+			return;
+		if (from_user)
+			user_fault(tf);
+	} else if (from_user) {
+		user_fault(tf);
+	}
+
+	kprintf("\nkiln: kernel panic: %s (vector %lu, error 0x%lx)\n",
+		tf->vector < 32 && exception_names[tf->vector]
+			? exception_names[tf->vector]
+			: "exception",
+		tf->vector, tf->error);
+	if (tf->vector == VEC_PF)
+		kprintf("faulting address %016lx\n", read_cr2());
+	trap_dump(tf);
+	backtrace_print(tf->rbp);
+	machine_exit(KILN_EXIT_PANIC);
+}
+
+void trap_init(void)
+{
+	/* The IDT itself is loaded by arch_init; nothing else to do until
+	 * devices register interrupts. */
+}

@@ -1,0 +1,88 @@
+/*
+ * The local APIC (xAPIC, memory mapped), used for one thing so far: a
+ * one-shot timer that wakes the CPU from hlt when a sleep ends.  Its
+ * frequency is measured against the clock the first time it is needed,
+ * so programs that never sleep never pay for the calibration.
+ */
+#include "arch.h"
+#include "boot.h"
+#include "proc.h"
+#include "x86.h"
+
+#define APIC_PHYS 0xfee00000UL
+#define APIC_TPR 0x80
+#define APIC_EOI 0xb0
+#define APIC_SVR 0xf0
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR 0x390
+#define APIC_TIMER_DIV 0x3e0
+#define APIC_LVT_MASKED (1 << 16)
+
+static volatile uint32_t *apic;
+static uint64_t apic_ticks_per_ms;
+
+static uint32_t apic_read(uint32_t reg)
+{
+	return apic[reg / 4];
+}
+
+static void apic_write(uint32_t reg, uint32_t v)
+{
+	apic[reg / 4] = v;
+}
+
+void apic_eoi(void)
+{
+	if (apic)
+		apic_write(APIC_EOI, 0);
+}
+
+static void timer_irq(struct trapframe *tf)
+{
+	/* Nothing to do: the sleeper re-checks the clock after hlt. */
+}
+
+void apic_init(void)
+{
+	wrmsr(MSR_APIC_BASE, APIC_PHYS | (1 << 11)); /* xAPIC enabled */
+	apic = vm_map_mmio(APIC_PHYS, PAGE_SIZE);
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_SVR, 0x100 | VEC_SPURIOUS);
+	apic_write(APIC_TIMER_DIV, 0xb); /* divide by 1 */
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VEC_TIMER);
+	irq_register(VEC_TIMER, timer_irq);
+}
+
+static void apic_calibrate(void)
+{
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VEC_TIMER);
+	apic_write(APIC_TIMER_INIT, 0xffffffff);
+	uint64_t t0 = clock_monotonic_ns();
+	uint32_t c0 = apic_read(APIC_TIMER_CUR);
+	uint64_t t1;
+	do {
+		t1 = clock_monotonic_ns();
+	} while (t1 - t0 < 1000000);
+	uint32_t c1 = apic_read(APIC_TIMER_CUR);
+	apic_write(APIC_TIMER_INIT, 0);
+	apic_ticks_per_ms = (uint64_t)(c0 - c1) * 1000000 / (t1 - t0);
+	if (apic_ticks_per_ms == 0)
+		apic_ticks_per_ms = 1000000; /* 1 GHz, KVM's and QEMU's rate */
+}
+
+void apic_timer_oneshot(uint64_t ns)
+{
+	if (!apic_ticks_per_ms)
+		apic_calibrate();
+	uint64_t ticks = ns / 1000 * apic_ticks_per_ms / 1000 + 1;
+	if (ticks > 0xffffffff)
+		ticks = 0xffffffff;
+	apic_write(APIC_LVT_TIMER, VEC_TIMER);
+	apic_write(APIC_TIMER_INIT, (uint32_t)ticks);
+}
+
+void apic_timer_cancel(void)
+{
+	apic_write(APIC_TIMER_INIT, 0);
+}

@@ -1,0 +1,16 @@
+/* Loading the program (exec/elf.c). */
+#ifndef EXEC_H
+#define EXEC_H
+
+#include "kernel.h"
+
+/* Maps the ELF at path (and its PT_INTERP, if any) into the empty address
+ * space and builds the initial stack with argv, envp and the aux vector.
+ * On success *entry is where to start (ld.so's entry for dynamic
+ * programs) and *sp the stack pointer.  On failure a klog line says why
+ * and the result is -ENOENT (file or interpreter missing), -ENOEXEC (not a
+ * loadable x86_64 ELF), -EACCES, or -ENOMEM. */
+int exec_load(const char *path, char *const argv[], int argc,
+	      char *const envp[], int envc, uint64_t *entry, uint64_t *sp);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * The program's address space: a sorted list of mappings (VMAs), each
+ * anonymous or backed by a file, filled a page at a time on first touch.
+ */
+#ifndef UVM_H
+#define UVM_H
+
+#include "kernel.h"
+
+struct file;
+
+#define UVM_READ 1  /* PROT_READ */
+#define UVM_WRITE 2 /* PROT_WRITE */
+#define UVM_EXEC 4  /* PROT_EXEC */
+
+#define UVM_SHARED 1 /* MAP_SHARED: recorded; data stays private for now */
+#define UVM_STACK 2  /* the main thread's stack (shown as [stack]) */
+#define UVM_HEAP 4   /* the brk area ([heap]) */
+
+struct vma {
+	uint64_t start, end; /* page aligned, [start, end) */
+	int prot;            /* UVM_READ | UVM_WRITE | UVM_EXEC */
+	int flags;           /* UVM_SHARED | UVM_STACK | UVM_HEAP */
+	struct file *file;   /* NULL for anonymous memory; holds a reference */
+	uint64_t file_off;   /* file offset that maps to start */
+	uint64_t file_end;   /* virtual address where file data ends (zeros
+				after, as for an ELF segment's .bss tail) */
+	struct vma *next;
+};
+
+/* Maps [*addr, *addr + len).  Without fixed, *addr is a hint and the
+ * chosen address is stored back; with fixed, existing mappings in the
+ * range are replaced.  file may be NULL; the mapping takes its own
+ * reference.  file_end is the virtual address where file bytes stop
+ * (use UINT64_MAX for "whole pages from the file").  0 or -errno. */
+int uvm_map(uint64_t *addr, uint64_t len, int prot, int flags, bool fixed,
+	    struct file *file, uint64_t file_off, uint64_t file_end);
+int uvm_unmap(uint64_t addr, uint64_t len);
+int uvm_protect(uint64_t addr, uint64_t len, int prot);
+/* Drops the pages (next touch reads zeros or the file again). */
+int uvm_discard(uint64_t addr, uint64_t len);
+/* mremap: 0 and the new address in *new_addr, or -errno. */
+int uvm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+	      bool may_move, bool fixed, uint64_t *new_addr);
+/* Resolves a page fault at addr (x86 error code bits); 0 when the page is
+ * now mapped, -EFAULT when the access is not allowed. */
+int uvm_fault(uint64_t addr, uint64_t error);
+/* Makes every page of [addr, addr+len) present and accessible for a read
+ * (or write); 0 or -EFAULT.  Used by uaccess. */
+int uvm_prefault(uint64_t addr, uint64_t len, bool write);
+/* First mapping that ends above addr, or NULL (for /proc/self/maps). */
+const struct vma *uvm_next(uint64_t addr);
+
+/* brk area: set once by the ELF loader, moved by brk(2). */
+void uvm_brk_init(uint64_t start);
+uint64_t uvm_brk(uint64_t new_end);
+
+#endif
