@@ -125,9 +125,8 @@ static int open_image(const char *path, struct file **f, struct image *im)
 {
 	int r = vfs_open(path, O_RDONLY, 0, f);
 	if (r) {
-		if (r == -ENOENT)
-			klog("cannot find '%s' in the image", path);
-		else
+		/* The caller names a missing file: program or interpreter. */
+		if (r != -ENOENT)
 			klog("cannot open '%s' (error %d)", path, -r);
 		return r;
 	}
@@ -235,8 +234,11 @@ int exec_load(const char *path, char *const argv[], int argc,
 	struct file *f = NULL, *fi = NULL;
 	bool has_interp = false;
 	int r = open_image(path, &f, &exe);
-	if (r)
+	if (r) {
+		if (r == -ENOENT)
+			klog("cannot find program '%s' in the image", path);
 		return r;
+	}
 
 	char interp_path[MAX_PATH];
 	for (int i = 0; i < exe.eh.e_phnum; i++) {

@@ -21,10 +21,6 @@
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 
-#ifndef O_TMPFILE_MASK
-#define O_TMPFILE_MASK (__O_TMPFILE | O_DIRECTORY | O_CREAT)
-#endif
-
 /* d_type values of getdents64 (dirent.h is libc's, not uapi). */
 #define DT_UNKNOWN 0
 #define DT_FIFO 1
