@@ -42,6 +42,9 @@ struct hvm_memmap_entry {
 #define HVM_START_MAGIC 0x336ec578
 
 struct boot_info boot_info;
+/* kiln.test=panic: panic once the kernel is up, so tests can check that
+ * a kernel failure reaches the host as KILN_EXIT_PANIC with a report. */
+static bool test_panic;
 extern bool console_kiln_port, console_exit_com2;
 void console_init(void);
 void clock_init(void);
@@ -140,6 +143,8 @@ static void cmdline_parse(bool early)
 				console_exit_com2 = true;
 			else if (!strcmp(w, "kiln.debug"))
 				kernel_debug = true;
+			else if (!strcmp(w, "kiln.test=panic"))
+				test_panic = true;
 		} else if (!strncmp(w, "kiln.env=", 9)) {
 			char *kv = strdup(w + 9);
 			if (kv) {
@@ -222,6 +227,8 @@ void kmain(uint64_t start_info)
 	clock_init();
 	apic_init();
 	syscall_init();
+	if (test_panic)
+		panic("test panic requested on the command line (kiln.test=panic)");
 	kdebug("%lu KiB of RAM, rootfs %lu bytes, command line '%s'",
 	       phys_total_bytes() >> 10, boot_info.initrd_size,
 	       boot_info.cmdline);

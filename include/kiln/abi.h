@@ -84,7 +84,8 @@ enum kiln_mark {
  *   kiln.env=K=V      add or override one environment entry
  *   kiln.exit=com2    also report the exit status on COM2 (QEMU)
  *   kiln.vmm=kiln     running on kiln-vmm: use the control ports above
- *   kiln.debug        verbose boot log
+ *   kiln.debug        verbose boot log and register dumps on faults
+ *   kiln.test=panic   panic right after boot (tests of the panic path)
  */
 
 #endif /* KILN_ABI_H */
