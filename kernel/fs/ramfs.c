@@ -310,6 +310,22 @@ struct inode *dir_mkdir(struct inode *dir, const char *name, uint32_t mode,
 	return ino;
 }
 
+struct inode *dir_symlink(struct inode *dir, const char *name,
+			  const char *target, int *err)
+{
+	struct inode *ino = inode_new(dir->sb, S_IFLNK | 0777);
+
+	if (!ino || !(ino->lnk.target = strdup(target)) ||
+	    dir_link(dir, name, strlen(name), ino) < 0) {
+		if (ino)
+			inode_maybe_free(ino);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ino->size = strlen(target);
+	return ino;
+}
+
 /* ---- regular files ---- */
 
 void reg_set_ro(struct inode *ino, const void *data, uint64_t len)

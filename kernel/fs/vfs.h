@@ -1,7 +1,7 @@
 /*
- * The filesystem's inside, shared by kernel/fs/*.c and the syscall shims
- * in kernel/sys/fs_*.c (and, later, pipes and sockets, which are files
- * without an inode).  fs.h is what the rest of the kernel needs; this
+ * The filesystem's inside, shared by the files of kernel/fs and the
+ * syscall shims in kernel/sys/fs_* (and, later, pipes and sockets, which
+ * are files without an inode).  fs.h is what the rest of the kernel needs; this
  * header is for code that creates files or walks paths itself.
  *
  * Objects: an inode is a file's identity and content (ramfs.c); a dentry is
@@ -17,7 +17,6 @@
 #include "kernel.h"
 #include "fs.h"
 
-#include <asm/stat.h>
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 
@@ -223,6 +222,8 @@ void dir_iterate(struct inode *dir, struct dir_ctx *ctx);
  * population (cpio, /dev, /proc).  NULL with *err set on failure. */
 struct inode *dir_mkdir(struct inode *dir, const char *name, uint32_t mode,
 			int *err);
+struct inode *dir_symlink(struct inode *dir, const char *name,
+			  const char *target, int *err);
 
 ssize_t reg_read(struct inode *ino, void *buf, size_t n, uint64_t off,
 		 bool user);

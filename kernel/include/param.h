@@ -17,10 +17,10 @@
 #define MAX_VMAS 4096             /* user mappings */
 #define USER_STACK_SIZE (8UL << 20) /* main thread stack reservation (RLIMIT_STACK) */
 #define USER_STACK_TOP 0x7ffffffff000UL  /* end of the stack mapping */
-#define USER_MMAP_TOP 0x7f0000000000UL   /* mmap grows down from here */
+#define USER_MMAP_TOP 0x7ff000000000UL   /* mmap grows down from here */
 #define USER_MMAP_BOTTOM 0x10000UL       /* lowest address mmap hands out */
 #define USER_PIE_BASE 0x555555554000UL   /* load base of PIE executables */
-#define USER_INTERP_BASE 0x7ff7f7f00000UL /* load base of ld.so */
+#define USER_INTERP_BASE 0x7fe000000000UL /* load base of ld.so (inside the mmap area) */
 #define USER_TOP 0x800000000000UL        /* end of the lower half */
 
 #endif

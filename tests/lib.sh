@@ -1,0 +1,281 @@
+# Shared shell functions for tests/run.sh and the scenarios in tests/e2e/.
+# POSIX sh (Debian's dash runs it).  Sourced, never executed.
+#
+# Results: every test ends with one line "PASS name" or "FAIL name (why)"
+# on stdout, appended also to $KILN_TEST_RESULTS, which tests/run.sh counts.
+# A scenario run on its own (sh tests/e2e/x.sh) gets a results file of its
+# own and prints the "N passed, M failed" summary itself (test_summary).
+#
+# A check in a scenario is one or more `kiln run`s and assertions:
+#   check_begin "exit status 42"
+#   krun build/tests/guest/static/exit_code 42   # kiln run ARGS, captured
+#   want_status 42
+#   want_out 'exiting with 42'                    # regex on the output
+#   check_end
+# Failed assertions collect reasons; check_end prints PASS or FAIL, saves
+# the commands and their output to build/tests/logs/NAME.log and shows its
+# last 20 lines on failure.
+
+# The caller sets KILN_ROOT (the repository) before sourcing this file.
+cd "$KILN_ROOT" || exit 2
+KILN=${KILN:-$KILN_ROOT/build/kiln}
+KILN_TEST_OUT=${KILN_TEST_OUT:-$KILN_ROOT/build/tests}
+KILN_TEST_LOGS=$KILN_TEST_OUT/logs
+# Seconds before a guest run counts as hung (TCG boots take 1-3 s).
+KILN_TEST_TIMEOUT=${KILN_TEST_TIMEOUT:-120}
+KVM_NOTICE='kiln: /dev/kvm not available, using QEMU without KVM (slow)'
+GUEST=build/tests/guest
+FIXTURES=build/tests/fixtures
+
+if [ -z "${KILN_TEST_RESULTS:-}" ]; then
+	mkdir -p "$KILN_TEST_OUT"
+	KILN_TEST_RESULTS=$(mktemp "$KILN_TEST_OUT/results.XXXXXX")
+	KILN_TEST_OWN_RESULTS=1
+	export KILN_TEST_RESULTS
+fi
+
+# Scratch directory for the caller, removed at exit.
+KILN_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
+trap 'rm -rf "$KILN_TEST_TMP"' EXIT
+trap 'exit 130' INT TERM
+
+have_kvm() {
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+# log_path NAME: the log file of a test (its name made filesystem-safe).
+log_path() {
+	printf '%s/%s.log' "$KILN_TEST_LOGS" \
+		"$(printf '%s' "$1" | tr -c 'A-Za-z0-9._/-' '_')"
+}
+
+# test_pass NAME / test_fail NAME REASON [LOG]: record one verdict.
+test_pass() {
+	echo "PASS $1" >>"$KILN_TEST_RESULTS"
+	echo "PASS $1"
+}
+
+test_fail() {
+	echo "FAIL $1 ($2)" >>"$KILN_TEST_RESULTS"
+	echo "FAIL $1 ($2)"
+	if [ -n "${3:-}" ] && [ -s "$3" ]; then
+		echo "     --- last 20 lines of ${3#"$KILN_ROOT"/} ---"
+		tail -n 20 "$3" | sed 's/^/     | /'
+	fi
+}
+
+# test_summary: counts the results file; prints "N passed, M failed" as the
+# last line; returns 0 iff nothing failed.
+test_summary() {
+	p=$(grep -c '^PASS ' "$KILN_TEST_RESULTS")
+	f=$(grep -c '^FAIL ' "$KILN_TEST_RESULTS")
+	if [ "$f" -gt 0 ]; then
+		echo
+		echo "failed:"
+		grep '^FAIL ' "$KILN_TEST_RESULTS" | sed 's/^FAIL /  /'
+	fi
+	[ -n "${KILN_TEST_OWN_RESULTS:-}" ] && rm -f "$KILN_TEST_RESULTS"
+	echo "$p passed, $f failed"
+	[ "$f" -eq 0 ]
+}
+
+# run_limited LIMIT OUT ERR CMD...: runs CMD with stdin from /dev/null,
+# stdout and stderr to files (ERR "=" means both to OUT), killed (with its
+# whole process group, so a QEMU child goes too) after LIMIT seconds.
+# Sets RUN_STATUS and RUN_HUNG (1 if the limit was hit: timeout's own 124
+# is told apart from kiln's KILN_EXIT_TIMEOUT 124 by the time taken).
+run_limited() {
+	limit=$1
+	out=$2
+	err=$3
+	shift 3
+	start=$(date +%s)
+	if [ "$err" = "=" ]; then
+		timeout -k 10 "$limit" "$@" <"/dev/null" >"$out" 2>&1
+	else
+		timeout -k 10 "$limit" "$@" <"/dev/null" >"$out" 2>"$err"
+	fi
+	RUN_STATUS=$?
+	RUN_HUNG=0
+	if [ "$RUN_STATUS" -eq 124 ] || [ "$RUN_STATUS" -eq 137 ]; then
+		[ $(($(date +%s) - start)) -ge "$limit" ] && RUN_HUNG=1
+	fi
+	return 0
+}
+
+# Scenario checks ---------------------------------------------------------
+
+# The scenario's name: e2e/FILE without .sh.
+SCENARIO=e2e/$(basename "$0" .sh)
+
+check_begin() {
+	CHECK_NAME="$SCENARIO: $1"
+	CHECK_WHY=""
+	CHECK_FATAL=""
+	CHECK_LOG=$(log_path "$SCENARIO/$(printf '%s' "$1" | tr '/' '_')")
+	mkdir -p "$(dirname "$CHECK_LOG")"
+	: >"$CHECK_LOG"
+	KOUT=$KILN_TEST_TMP/out
+	KERR=$KILN_TEST_TMP/err
+	: >"$KOUT"
+	: >"$KERR"
+	KST=0
+}
+
+# fail_because REASON: an assertion failed (the first reason is shown).
+fail_because() {
+	echo "ASSERTION FAILED: $1" >>"$CHECK_LOG"
+	# After "kiln not built" or a hang, further reasons are only noise.
+	[ -n "$CHECK_FATAL" ] && return 0
+	if [ -z "$CHECK_WHY" ]; then
+		CHECK_WHY=$1
+	else
+		CHECK_WHY="$CHECK_WHY; $1"
+	fi
+}
+
+# krun ARGS...: `kiln run ARGS` with the time limit; output in $KOUT and
+# $KERR (carriage returns removed), status in $KST; all logged.
+krun() {
+	krun_limit "$KILN_TEST_TIMEOUT" "$@"
+}
+
+# krun_limit SECONDS ARGS...: krun with another limit (bad input: 60).
+krun_limit() {
+	limit=$1
+	shift
+	echo "\$ kiln run $*" >>"$CHECK_LOG"
+	if [ ! -x "$KILN" ]; then
+		KST=127
+		: >"$KOUT"
+		echo "kiln not built: $KILN" >"$KERR"
+		fail_because "${KILN#"$KILN_ROOT"/} not built"
+		CHECK_FATAL=1
+		return 0
+	fi
+	run_limited "$limit" "$KOUT.raw" "$KERR.raw" "$KILN" run "$@"
+	KST=$RUN_STATUS
+	tr -d '\r' <"$KOUT.raw" >"$KOUT"
+	tr -d '\r' <"$KERR.raw" >"$KERR"
+	{
+		echo "status $KST"
+		echo "--- stdout"
+		cat "$KOUT"
+		echo "--- stderr"
+		cat "$KERR"
+		echo "---"
+	} >>"$CHECK_LOG"
+	if [ "$RUN_HUNG" -eq 1 ]; then
+		fail_because "hung: killed after $limit s"
+		CHECK_FATAL=1
+	fi
+}
+
+# qemu_direct KERNEL INITRD CMDLINE: boots a kernel on QEMU microvm the way
+# PLATFORM.md describes (KVM if usable, else TCG), console on stdout, exit
+# through isa-debug-exit (status (v << 1) | 1); like krun otherwise.
+qemu_direct() {
+	accel="-accel tcg -cpu max"
+	have_kvm && accel="-accel kvm -cpu max,-arch-capabilities"
+	echo "\$ qemu-system-x86_64 -M microvm ... -kernel $1 -append '$3'" \
+		>>"$CHECK_LOG"
+	# shellcheck disable=SC2086
+	run_limited "$KILN_TEST_TIMEOUT" "$KOUT.raw" "$KERR.raw" \
+		qemu-system-x86_64 -M microvm,acpi=off $accel -m 64M \
+		-nodefaults -no-user-config -nographic -serial stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$1" ${2:+-initrd "$2"} -append "console=ttyS0 $3"
+	KST=$RUN_STATUS
+	tr -d '\r' <"$KOUT.raw" >"$KOUT"
+	tr -d '\r' <"$KERR.raw" >"$KERR"
+	{
+		echo "status $KST"
+		echo "--- stdout"
+		cat "$KOUT"
+		echo "--- stderr"
+		cat "$KERR"
+		echo "---"
+	} >>"$CHECK_LOG"
+	[ "$RUN_HUNG" -eq 1 ] && fail_because "hung: killed after $KILN_TEST_TIMEOUT s"
+	return 0
+}
+
+# want_status N: the last krun exited with N.
+want_status() {
+	[ "$KST" -eq "$1" ] || fail_because "status $KST, want $1"
+}
+
+# Both streams, without kiln's /dev/kvm notice: what the program and the
+# kernel said (the guest has one console, so they share kiln's stdout).
+said() {
+	cat "$KOUT" "$KERR" | grep -a -v -x -F "$KVM_NOTICE"
+}
+
+# want_out REGEX [WHAT]: some output line matches the extended regex.
+want_out() {
+	said | grep -a -q -E -e "$1" ||
+		fail_because "no output line matches '$1'${2:+ ($2)}"
+}
+
+# want_no_out REGEX: no output line matches.
+want_no_out() {
+	if said | grep -a -q -E -e "$1"; then
+		fail_because "output has a line matching '$1'"
+	fi
+}
+
+# want_count REGEX N: exactly N output lines match.
+want_count() {
+	n=$(said | grep -a -c -E -e "$1")
+	[ "$n" -eq "$2" ] ||
+		fail_because "$n lines match '$1', want $2"
+}
+
+# want_stdout_exact TEXT: stdout, minus lines the kernel logs ("kiln: "),
+# is exactly TEXT plus a newline, byte for byte.
+want_stdout_exact() {
+	printf '%s\n' "$1" >"$KILN_TEST_TMP/want"
+	grep -a -v '^kiln: ' "$KOUT.raw" >"$KILN_TEST_TMP/got"
+	cmp -s "$KILN_TEST_TMP/want" "$KILN_TEST_TMP/got" ||
+		fail_because "stdout is '$(od -An -c "$KILN_TEST_TMP/got" |
+			tr -s ' \n' ' ' | cut -c1-80)', want '$1\\n'"
+}
+
+# want_one_error REGEX: a clear one-line error: all output (both streams,
+# minus the /dev/kvm notice) is one line, it starts with "kiln", and it
+# matches REGEX (extended, case-insensitive).
+want_one_error() {
+	said | grep -a -v '^[[:space:]]*$' >"$KILN_TEST_TMP/said"
+	n=$(wc -l <"$KILN_TEST_TMP/said")
+	line=$(head -n 1 "$KILN_TEST_TMP/said")
+	if [ "$n" -ne 1 ]; then
+		fail_because "$n lines of output, want one error line"
+	elif ! printf '%s\n' "$line" | grep -q '^kiln'; then
+		fail_because "error line does not start with 'kiln': '$line'"
+	elif ! printf '%s\n' "$line" | grep -a -q -i -E -e "$1"; then
+		fail_because "error line does not match '$1': '$line'"
+	fi
+}
+
+# want_hello_runs: the host and kiln still work: static hello boots and
+# prints its line (run after every failure case).
+want_hello_runs() {
+	krun "$GUEST/static/hello"
+	if [ "$KST" -ne 0 ] || ! grep -q -x 'hello from kiln' "$KOUT"; then
+		fail_because "hello no longer runs afterwards (status $KST)"
+	fi
+}
+
+check_end() {
+	if [ -z "$CHECK_WHY" ]; then
+		test_pass "$CHECK_NAME"
+	else
+		test_fail "$CHECK_NAME" "$CHECK_WHY" "$CHECK_LOG"
+	fi
+}
+
+# need_file PATH: a fixture or guest program must exist (else the check
+# fails saying what to build).
+need_file() {
+	[ -e "$1" ] || fail_because "$1 missing (run make)"
+}
