@@ -320,6 +320,7 @@ int elf_read(const char *path, struct elf_info *info, char *err,
 	f.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f.fd < 0) {
 		info->error = ELF_ERR_IO;
+		info->sys_errno = errno;
 		return util_err(err, errlen, "cannot open '%s': %s", path,
 				strerror(errno));
 	}

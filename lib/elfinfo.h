@@ -41,6 +41,7 @@ struct elf_info {
 	char *rpath;         /* DT_RPATH string, or NULL */
 	char *runpath;       /* DT_RUNPATH string, or NULL */
 	enum elf_error error; /* set when elf_read() fails */
+	int sys_errno;        /* with ELF_ERR_IO: the errno of the failure */
 };
 
 /*

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="build-essential musl-tools qemu-system-x86 cpio file binutils
-      hyperfine python3 iproute2 procps"
+      hyperfine python3 iproute2 procps
+      python3-matplotlib"
 
 missing=""
 for p in $PKGS; do

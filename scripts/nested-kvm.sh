@@ -97,10 +97,10 @@ nested_fetch_kernel() {
 	echo "nested-kvm: fetching $pkg (once)" >&2
 	mkdir -p "$N/debs"
 	local deb
-	deb=$(ls "$N"/debs/"$pkg"_*.deb 2>/dev/null | head -n1 || true)
+	deb=$(find "$N/debs" -maxdepth 1 -name "${pkg}_*.deb" | head -n1)
 	if [ -z "$deb" ]; then
 		nested_download "$N/debs" "$pkg"
-		deb=$(ls "$N"/debs/"$pkg"_*.deb | head -n1)
+		deb=$(find "$N/debs" -maxdepth 1 -name "${pkg}_*.deb" | head -n1)
 	fi
 	local x=$N/kernel.tmp
 	rm -rf "$x" "$N/kernel.new"
@@ -110,7 +110,7 @@ nested_fetch_kernel() {
 		tar -x -C "$x" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/arch/x86/kvm/*' \
 			'./lib/modules/*/kernel/virt/*' './lib/modules/*/kernel/drivers/crypto/ccp/*'
 	cp "$x"/boot/vmlinuz-* "$N/kernel.new/vmlinuz"
-	local order="" m
+	local order=""
 	# Depth-first over depends=, emitting a module after its dependencies.
 	nested_visit() {
 		local name=$1 file dep
@@ -128,8 +128,8 @@ nested_fetch_kernel() {
 		done
 		order="$order $name"
 	}
-	for m in kvm-amd; do nested_visit "$m"; done
-	echo $order >"$N/kernel.new/modules/order"
+	nested_visit kvm-amd
+	echo "${order# }" >"$N/kernel.new/modules/order"
 	echo "$pkg" >"$N/kernel.new/pkg"
 	rm -rf "$x" "$N/kernel"
 	mv "$N/kernel.new" "$N/kernel"
@@ -140,10 +140,10 @@ nested_fetch_busybox() {
 	echo "nested-kvm: fetching busybox-static (once)" >&2
 	mkdir -p "$N/debs"
 	local deb
-	deb=$(ls "$N"/debs/busybox-static_*.deb 2>/dev/null | head -n1 || true)
+	deb=$(find "$N/debs" -maxdepth 1 -name 'busybox-static_*.deb' | head -n1)
 	if [ -z "$deb" ]; then
 		nested_download "$N/debs" busybox-static
-		deb=$(ls "$N"/debs/busybox-static_*.deb | head -n1)
+		deb=$(find "$N/debs" -maxdepth 1 -name 'busybox-static_*.deb' | head -n1)
 	fi
 	rm -rf "$N/bb.tmp"
 	mkdir -p "$N/bb.tmp"
@@ -154,8 +154,13 @@ nested_fetch_busybox() {
 }
 
 mkdir -p "$N"
+# Several runs may share build/nested: fetch and unpack under one lock.
+exec 9>"$N/.lock"
+flock 9
 nested_fetch_kernel
 nested_fetch_busybox
+flock -u 9
+exec 9>&-
 
 # Quote one word for a POSIX shell (busybox sh reads the command script).
 nested_quote() {
@@ -230,12 +235,17 @@ start=$(date +%s.%N)
 set +e
 # The serial console is the guest's only output; stdin is /dev/null so a
 # CI run without a terminal behaves like an interactive one.
-timeout "$timeout_s" qemu-system-x86_64 -M microvm -accel tcg -cpu "$cpu" \
+# Machine "pc", not microvm: microvm has no HPET or ACPI PM timer, so when
+# the host is loaded the kernel's TSC calibration against the PIT fails under
+# TCG and boot hangs at "Marking TSC unstable"; pc's timers avoid that.
+# -nodefaults drops VGA, so SeaBIOS prints nothing on the serial console.
+timeout "$timeout_s" qemu-system-x86_64 -M pc -accel tcg -cpu "$cpu" \
 	-m "$mem" -smp "$smp" -nodefaults -no-user-config -display none \
 	-serial stdio -no-reboot \
 	-kernel "$N/kernel/vmlinuz" -initrd "$run/initrd.cpio" \
-	-append "console=ttyS0 $loglevel panic=-1 pci=off$append" </dev/null |
-	tr -d '\r' | tee "$log" | sed -u -e "/^$MARK [0-9]*\$/d" -e "s/$MARK [0-9]*\$//"
+	-append "console=ttyS0 $loglevel panic=-1$append" </dev/null |
+	tr -d '\r' | tee "$log" | sed -u -e "/^$MARK [0-9]*\$/d" -e "s/$MARK [0-9]*\$//" \
+		-e '/^\[ *[0-9.]*\] reboot: Power down$/d'
 rcs=("${PIPESTATUS[@]}")
 set -e
 end=$(date +%s.%N)
@@ -245,7 +255,7 @@ if [ "${rcs[0]}" = 124 ]; then
 	echo "nested-kvm: timeout after ${timeout_s}s (raise it with --timeout)" >&2
 	exit 124
 fi
-status=$(grep -o "$MARK [0-9]*" "$log" | tail -n1 | cut -d' ' -f2)
+status=$(grep -o "$MARK [0-9]*" "$log" | tail -n1 | cut -d' ' -f2 || true)
 if [ -z "$status" ]; then
 	echo "nested-kvm: the guest reported no exit status (qemu exit ${rcs[0]}; rerun with -v for the kernel log)" >&2
 	exit 125

@@ -191,6 +191,20 @@ int kvm_where(struct kvm_vm *k, char *buf, size_t len)
 	return dead;
 }
 
+/*
+ * True when the vCPU sits at the reset vector: KVM on AMD reinitializes
+ * the VMCB on a shutdown, so the faulting RIP is gone by the time we look.
+ */
+static int kvm_was_reset(struct kvm_vm *k)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+
+	return ioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) == 0 &&
+	       ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 &&
+	       sr.cs.base == 0xffff0000 && regs.rip == 0xfff0;
+}
+
 /* Formats up to 15 instruction bytes at the guest's RIP into buf. */
 static void kvm_insn_bytes(struct kvm_vm *k, const struct vmm *vm, char *buf,
 			   size_t len)
@@ -296,6 +310,9 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm,
 			return KILN_EXIT_GUEST_CRASH;
 		case KVM_EXIT_SHUTDOWN:
 			kvm_where(k, where, sizeof(where));
+			if (kvm_was_reset(k))
+				snprintf(where, sizeof(where),
+					 "rip lost: KVM reset the vCPU");
 			fprintf(stderr,
 				"kiln-vmm: guest crashed: triple fault (%s)\n",
 				where);

@@ -198,9 +198,8 @@ int main(int argc, char **argv)
 			/* cli; hlt: KVM never returns for it, so it is found
 			 * here, and it is a crash, not a slow guest. */
 			fprintf(stderr,
-				"kiln-vmm: guest crashed: halted with "
-				"interrupts disabled (%s), found at --timeout "
-				"%u s\n",
+				"kiln-vmm: guest crashed (%s), found at "
+				"--timeout %u s\n",
 				where, a.timeout_s);
 			status = KILN_EXIT_GUEST_CRASH;
 		} else if (-status == SIGALRM) {

@@ -18,7 +18,7 @@
 #include "mm.h"
 
 #define CPIO_HDR_SIZE 110
-#define CPIO_TRAILER "TRAILER!!!"
+#define CPIO_TRAILER  "TRAILER!!!"
 
 struct cpio_hdr {
 	uint32_t ino, mode, uid, gid, nlink, mtime, filesize;
@@ -54,8 +54,8 @@ static int cpio_hex8(const uint8_t *p, uint32_t *out)
 
 static int cpio_parse_hdr(const uint8_t *p, struct cpio_hdr *h)
 {
-	uint32_t *fields[] = {&h->ino,       &h->mode,      &h->uid,
-			      &h->gid,       &h->nlink,     &h->mtime,
+	uint32_t *fields[] = {&h->ino,	     &h->mode,	    &h->uid,
+			      &h->gid,	     &h->nlink,	    &h->mtime,
 			      &h->filesize,  &h->devmajor,  &h->devminor,
 			      &h->rdevmajor, &h->rdevminor, &h->namesize,
 			      &h->check};
@@ -87,27 +87,18 @@ static void cpio_set_attrs(struct inode *ino, const struct cpio_hdr *h)
 /* Removes an existing entry the archive is replacing. */
 static int cpio_replace(struct inode *dir, struct dentry *d, const char *name)
 {
-	struct inode *old = d->inode;
-
-	if (S_ISDIR(old->mode)) {
-		if (!dir_is_empty(old)) {
-			klog("cpio: '%s' replaces a directory that is not empty",
-			     name);
-			return -EINVAL;
-		}
-		dir_unlink(dir, d);
-		old->nlink = 0;
-	} else {
-		dir_unlink(dir, d);
+	if (S_ISDIR(d->inode->mode) && !dir_is_empty(d->inode)) {
+		klog("cpio: '%s' replaces a directory that is not empty", name);
+		return -EINVAL;
 	}
-	inode_maybe_free(old);
+	dir_remove_entry(dir, d);
 	return 0;
 }
 
 /* Finds the directory holding the last component of name, creating
  * missing ones; *last and *lastlen get that component. */
-static int cpio_parent(struct inode *root, const char *name,
-		       struct inode **out, const char **last, size_t *lastlen)
+static int cpio_parent(struct inode *root, const char *name, struct inode **out,
+		       const char **last, size_t *lastlen)
 {
 	struct inode *cur = root;
 	const char *p = name;
@@ -184,7 +175,7 @@ static int cpio_entry(struct inode *root, const struct cpio_hdr *h,
 	int err;
 
 	if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK) {
-		kdebug("cpio: skipping '%s' (mode %o): not a file, directory "
+		kdebug("cpio: skipping '%s' (mode 0x%x): not a file, directory "
 		       "or symlink",
 		       name, h->mode);
 		return 0;
@@ -293,7 +284,8 @@ int cpio_unpack(struct inode *root, const void *data, size_t len)
 		}
 		if (memcmp(base + off, "07070", 5) != 0 ||
 		    (base[off + 5] != '1' && base[off + 5] != '2')) {
-			klog("cpio: bad magic at offset %zu (want 070701)", off);
+			klog("cpio: bad magic at offset %zu (want 070701)",
+			     off);
 			err = -EINVAL;
 			break;
 		}
@@ -308,6 +300,13 @@ int cpio_unpack(struct inode *root, const void *data, size_t len)
 			klog("cpio: name size %u at offset %zu runs past the "
 			     "end of the archive (%zu bytes)",
 			     h.namesize, off, len);
+			err = -EINVAL;
+			break;
+		}
+		if (h.namesize > MAX_PATH) {
+			klog("cpio: name size %u at offset %zu is longer than "
+			     "a path may be (%d bytes)",
+			     h.namesize, off, (int)MAX_PATH);
 			err = -EINVAL;
 			break;
 		}

@@ -18,14 +18,14 @@ static off_t dev_lseek_zero(struct file *f, off_t off, int whence)
 	return 0;
 }
 
-static ssize_t dev_read_eof(struct file *f, void *buf, size_t n,
-			    uint64_t *pos, bool user)
+static ssize_t dev_read_eof(struct file *f, void *buf, size_t n, uint64_t *pos,
+			    bool user)
 {
 	return 0;
 }
 
-static ssize_t dev_read_zero(struct file *f, void *buf, size_t n,
-			     uint64_t *pos, bool user)
+static ssize_t dev_read_zero(struct file *f, void *buf, size_t n, uint64_t *pos,
+			     bool user)
 {
 	int err = fs_zero_out(buf, n, user);
 	return err ? err : (ssize_t)n;
@@ -66,28 +66,28 @@ static int dev_mmap_zero(struct file *f)
 }
 
 static const struct file_ops null_fops = {
-	.read = dev_read_eof,
-	.write = dev_write_sink,
-	.lseek = dev_lseek_zero,
+    .read = dev_read_eof,
+    .write = dev_write_sink,
+    .lseek = dev_lseek_zero,
 };
 
 static const struct file_ops zero_fops = {
-	.read = dev_read_zero,
-	.write = dev_write_sink,
-	.lseek = dev_lseek_zero,
-	.mmap = dev_mmap_zero,
+    .read = dev_read_zero,
+    .write = dev_write_sink,
+    .lseek = dev_lseek_zero,
+    .mmap = dev_mmap_zero,
 };
 
 static const struct file_ops full_fops = {
-	.read = dev_read_zero,
-	.write = dev_write_full,
-	.lseek = dev_lseek_zero,
+    .read = dev_read_zero,
+    .write = dev_write_full,
+    .lseek = dev_lseek_zero,
 };
 
 static const struct file_ops random_fops = {
-	.read = dev_read_random,
-	.write = dev_write_sink,
-	.lseek = dev_lseek_zero,
+    .read = dev_read_random,
+    .write = dev_write_sink,
+    .lseek = dev_lseek_zero,
 };
 
 /* Bytes copied per console_write when the source is the program's
@@ -100,6 +100,7 @@ static ssize_t console_file_write(struct file *f, const void *buf, size_t n,
 	char small[256];
 	char *bounce;
 	size_t cap, done = 0;
+	ssize_t ret = 0;
 
 	if (!user) {
 		console_write(buf, n);
@@ -114,8 +115,7 @@ static ssize_t console_file_write(struct file *f, const void *buf, size_t n,
 	while (done < n) {
 		size_t c = MIN(n - done, cap);
 		if (copy_from_user(bounce, (const char *)buf + done, c)) {
-			if (!done)
-				done = (size_t)-EFAULT;
+			ret = -EFAULT;
 			break;
 		}
 		console_write(bounce, c);
@@ -123,20 +123,19 @@ static ssize_t console_file_write(struct file *f, const void *buf, size_t n,
 	}
 	if (bounce != small)
 		kfree(bounce);
-	return (ssize_t)done;
+	return done ? (ssize_t)done : ret;
 }
 
-static long console_ioctl(struct file *f, unsigned int cmd,
-			  unsigned long arg)
+static long console_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	/* not a terminal: TCGETS, TIOCGWINSZ and the rest say ENOTTY */
 	return -ENOTTY;
 }
 
 static const struct file_ops console_fops = {
-	.read = dev_read_eof,
-	.write = console_file_write,
-	.ioctl = console_ioctl,
+    .read = dev_read_eof,
+    .write = console_file_write,
+    .ioctl = console_ioctl,
 };
 
 struct dev_node {
@@ -147,42 +146,34 @@ struct dev_node {
 };
 
 static const struct dev_node dev_nodes[] = {
-	{"null", 0666, 1, 3, &null_fops},
-	{"zero", 0666, 1, 5, &zero_fops},
-	{"full", 0666, 1, 7, &full_fops},
-	{"random", 0666, 1, 8, &random_fops},
-	{"urandom", 0666, 1, 9, &random_fops},
-	{"tty", 0666, 5, 0, &console_fops},
-	{"console", 0600, 5, 1, &console_fops},
+    {"null", 0666, 1, 3, &null_fops},
+    {"zero", 0666, 1, 5, &zero_fops},
+    {"full", 0666, 1, 7, &full_fops},
+    {"random", 0666, 1, 8, &random_fops},
+    {"urandom", 0666, 1, 9, &random_fops},
+    {"tty", 0666, 5, 0, &console_fops},
+    {"console", 0600, 5, 1, &console_fops},
 };
 
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{"stdin", "/proc/self/fd/0"},
-	{"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"},
-	{"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
+    {"fd", "/proc/self/fd"},
 };
 
 /* Removes what the archive may have put where a device goes. */
 static int dev_clear(struct inode *dir, const char *name)
 {
 	struct dentry *d = dir_entry(dir, name, strlen(name));
-	struct inode *old;
 
 	if (!d)
 		return 0;
-	old = d->inode;
-	if (S_ISDIR(old->mode)) {
-		if (!dir_is_empty(old))
-			return -EEXIST;
-		dir_unlink(dir, d);
-		old->nlink = 0;
-	} else {
-		dir_unlink(dir, d);
-	}
-	inode_maybe_free(old);
+	if (S_ISDIR(d->inode->mode) && !dir_is_empty(d->inode))
+		return -EEXIST;
+	dir_remove_entry(dir, d);
 	return 0;
 }
 

@@ -13,10 +13,10 @@
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
-#define RENAME_EXCHANGE (1 << 1)
-#define RENAME_WHITEOUT (1 << 2)
+#define RENAME_EXCHANGE	 (1 << 1)
+#define RENAME_WHITEOUT	 (1 << 2)
 #endif
-#define UTIME_NOW_ ((1L << 30) - 1L)
+#define UTIME_NOW_  ((1L << 30) - 1L)
 #define UTIME_OMIT_ ((1L << 30) - 2L)
 
 static unsigned int fs_umask = 022;
@@ -219,9 +219,7 @@ static int rmdir_walked(struct walk *w)
 		return -EBUSY;
 	if (!dir_is_empty(child))
 		return -ENOTEMPTY;
-	dir_unlink(w->parent, d);
-	child->nlink = 0;
-	inode_maybe_free(child);
+	dir_remove_entry(w->parent, d);
 	return 0;
 }
 
@@ -246,8 +244,7 @@ static int unlink_walked(struct walk *w)
 	d = dir_entry(w->parent, w->name, w->namelen);
 	if (!d)
 		return -EACCES;
-	dir_unlink(w->parent, d);
-	inode_maybe_free(child);
+	dir_remove_entry(w->parent, d);
 	return 0;
 }
 
@@ -290,8 +287,8 @@ static void rename_move(struct inode *odir, struct dentry *od,
 	child->refs--;
 }
 
-int vfs_rename_at(int odirfd, const char *oldp, int ndirfd,
-		  const char *newp, unsigned int flags)
+int vfs_rename_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
+		  unsigned int flags)
 {
 	struct walk ow, nw;
 	struct inode *src, *dst;
@@ -380,12 +377,8 @@ int vfs_rename_at(int odirfd, const char *oldp, int ndirfd,
 	nd = dentry_alloc(nw.name, nw.namelen);
 	if (!nd)
 		return -ENOMEM;
-	if (dst) {
-		dir_unlink(nw.parent, ddst);
-		if (S_ISDIR(dst->mode))
-			dst->nlink = 0;
-		inode_maybe_free(dst);
-	}
+	if (dst)
+		dir_remove_entry(nw.parent, ddst);
 	rename_move(ow.parent, od, nw.parent, nd);
 	return 0;
 }
@@ -399,12 +392,11 @@ int vfs_link_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
 
 	if (at_flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	err = vfs_lookup_at(odirfd, oldp,
-			    (at_flags & AT_EMPTY_PATH) |
-				    ((at_flags & AT_SYMLINK_FOLLOW)
-					     ? 0
-					     : AT_SYMLINK_NOFOLLOW),
-			    &src);
+	err = vfs_lookup_at(
+	    odirfd, oldp,
+	    (at_flags & AT_EMPTY_PATH) |
+		((at_flags & AT_SYMLINK_FOLLOW) ? 0 : AT_SYMLINK_NOFOLLOW),
+	    &src);
 	if (err)
 		return err;
 	if (S_ISDIR(src->mode))

@@ -133,10 +133,10 @@ static void gen_release(struct file *f)
 }
 
 static const struct file_ops gen_fops = {
-	.open = gen_open,
-	.read = gen_read,
-	.lseek = gen_lseek,
-	.release = gen_release,
+    .open = gen_open,
+    .read = gen_read,
+    .lseek = gen_lseek,
+    .release = gen_release,
 };
 
 /* A fixed procfs directory under dir, created if missing. */
@@ -221,11 +221,10 @@ static const char *exe_get_link(struct inode *lnk)
 }
 
 static const struct inode_ops exe_iops = {
-	.get_link = exe_get_link,
+    .get_link = exe_get_link,
 };
 
-static struct inode *cwd_follow(struct inode *lnk, const char **via,
-				int *err)
+static struct inode *cwd_follow(struct inode *lnk, const char **via, int *err)
 {
 	return fs_cwd;
 }
@@ -247,8 +246,8 @@ static int cwd_readlink(struct inode *lnk, char *buf, size_t n)
 }
 
 static const struct inode_ops cwd_iops = {
-	.follow = cwd_follow,
-	.readlink = cwd_readlink,
+    .follow = cwd_follow,
+    .readlink = cwd_readlink,
 };
 
 /* ---- /proc/self/fd ---- */
@@ -299,8 +298,8 @@ static int fdlink_readlink(struct inode *lnk, char *buf, size_t n)
 }
 
 static const struct inode_ops fdlink_iops = {
-	.follow = fdlink_follow,
-	.readlink = fdlink_readlink,
+    .follow = fdlink_follow,
+    .readlink = fdlink_readlink,
 };
 
 /* The link inode for descriptor fd, made on first use and kept: nothing
@@ -363,8 +362,8 @@ static void fddir_iterate(struct inode *dir, struct dir_ctx *ctx)
 }
 
 static const struct inode_ops fddir_iops = {
-	.lookup = fddir_lookup,
-	.iterate = fddir_iterate,
+    .lookup = fddir_lookup,
+    .iterate = fddir_iterate,
 };
 
 int procfs_init(void)

@@ -71,7 +71,7 @@ struct inode *inode_new(const struct fs_super *sb, uint32_t mode)
 		break;
 	case S_IFDIR:
 		ino->fops = &dir_fops;
-		ino->nlink = 1; /* its own "." */
+		ino->nlink = 1;	       /* its own "." */
 		ino->dir.next_pos = 2; /* 0 and 1 are "." and ".." */
 		break;
 	default:
@@ -97,6 +97,8 @@ static void reg_free_pages(struct inode *ino, size_t from)
 
 void inode_maybe_free(struct inode *ino)
 {
+	struct inode *up = NULL;
+
 	if (ino->refs > 0 || ino->nlink > 0)
 		return;
 	switch (ino->mode & S_IFMT) {
@@ -110,12 +112,16 @@ void inode_maybe_free(struct inode *ino)
 			ino->dir.head = d->next;
 			kfree(d);
 		}
+		if (ino->dir.parent_held)
+			up = ino->dir.parent;
 		break;
 	case S_IFLNK:
 		kfree(ino->lnk.target);
 		break;
 	}
 	kfree(ino);
+	if (up)
+		inode_put(up);
 }
 
 void inode_put(struct inode *ino)
@@ -264,6 +270,22 @@ void dir_unlink(struct inode *dir, struct dentry *d)
 	child->ctime = dir->mtime;
 }
 
+void dir_remove_entry(struct inode *dir, struct dentry *d)
+{
+	struct inode *child = d->inode;
+
+	dir_unlink(dir, d);
+	if (S_ISDIR(child->mode)) {
+		child->nlink = 0;
+		if (child->refs > 0) {
+			child->dir.parent = dir;
+			child->dir.parent_held = true;
+			inode_get(dir);
+		}
+	}
+	inode_maybe_free(child);
+}
+
 bool dir_is_empty(struct inode *dir)
 {
 	return dir->dir.count == 0;
@@ -356,8 +378,8 @@ ssize_t reg_read(struct inode *ino, void *buf, size_t n, uint64_t off,
 					  chunk, user);
 		} else if (o < ino->reg.ro_len) {
 			chunk = MIN(chunk, ino->reg.ro_len - o);
-			err = fs_copy_out((char *)buf + done,
-					  ino->reg.ro + o, chunk, user);
+			err = fs_copy_out((char *)buf + done, ino->reg.ro + o,
+					  chunk, user);
 		} else {
 			err = fs_zero_out((char *)buf + done, chunk, user);
 		}
@@ -460,8 +482,8 @@ int reg_truncate(struct inode *ino, uint64_t size)
 		uint64_t keep = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
 		uint64_t idx = size / PAGE_SIZE;
 
-		reg_free_pages(ino, keep < ino->reg.npages ? keep
-							    : ino->reg.npages);
+		reg_free_pages(ino,
+			       keep < ino->reg.npages ? keep : ino->reg.npages);
 		if (size % PAGE_SIZE && idx < ino->reg.npages &&
 		    ino->reg.pages[idx])
 			memset(ino->reg.pages[idx] + size % PAGE_SIZE, 0,
@@ -475,8 +497,8 @@ int reg_truncate(struct inode *ino, uint64_t size)
 	return 0;
 }
 
-static ssize_t reg_file_read(struct file *f, void *buf, size_t n,
-			     uint64_t *pos, bool user)
+static ssize_t reg_file_read(struct file *f, void *buf, size_t n, uint64_t *pos,
+			     bool user)
 {
 	ssize_t r = reg_read(f->inode, buf, n, *pos, user);
 
@@ -499,9 +521,9 @@ static ssize_t reg_file_write(struct file *f, const void *buf, size_t n,
 }
 
 #ifndef SEEK_SET
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
+#define SEEK_SET  0
+#define SEEK_CUR  1
+#define SEEK_END  2
 #define SEEK_DATA 3
 #define SEEK_HOLE 4
 #endif
@@ -543,8 +565,7 @@ static off_t reg_file_lseek(struct file *f, off_t off, int whence)
 
 #define FIONREAD_ 0x541b
 
-static long reg_file_ioctl(struct file *f, unsigned int cmd,
-			   unsigned long arg)
+static long reg_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	if (cmd == FIONREAD_) {
 		int avail = 0;
@@ -567,18 +588,18 @@ static int file_fsync_ok(struct file *f)
 }
 
 const struct file_ops reg_fops = {
-	.read = reg_file_read,
-	.write = reg_file_write,
-	.lseek = reg_file_lseek,
-	.ioctl = reg_file_ioctl,
-	.mmap = reg_file_mmap,
-	.fsync = file_fsync_ok,
+    .read = reg_file_read,
+    .write = reg_file_write,
+    .lseek = reg_file_lseek,
+    .ioctl = reg_file_ioctl,
+    .mmap = reg_file_mmap,
+    .fsync = file_fsync_ok,
 };
 
 /* ---- directories as open files ---- */
 
-static ssize_t dir_file_read(struct file *f, void *buf, size_t n,
-			     uint64_t *pos, bool user)
+static ssize_t dir_file_read(struct file *f, void *buf, size_t n, uint64_t *pos,
+			     bool user)
 {
 	return -EISDIR;
 }
@@ -619,9 +640,8 @@ static void dir_file_iterate(struct file *f, struct dir_ctx *ctx)
 			return;
 	}
 	if (ctx->pos == 1) {
-		struct inode *up = dir == fs_root || !dir->dir.parent
-					   ? dir
-					   : dir->dir.parent;
+		struct inode *up =
+		    dir == fs_root || !dir->dir.parent ? dir : dir->dir.parent;
 		if (!ctx->emit(ctx, "..", 2, up->ino, DT_DIR, 2))
 			return;
 	}
@@ -629,14 +649,14 @@ static void dir_file_iterate(struct file *f, struct dir_ctx *ctx)
 }
 
 const struct file_ops dir_fops = {
-	.read = dir_file_read,
-	.write = dir_file_write,
-	.lseek = dir_file_lseek,
-	.iterate = dir_file_iterate,
-	.fsync = file_fsync_ok,
+    .read = dir_file_read,
+    .write = dir_file_write,
+    .lseek = dir_file_lseek,
+    .iterate = dir_file_iterate,
+    .fsync = file_fsync_ok,
 };
 
 /* O_PATH descriptors: the vfs answers EBADF before reaching any of these. */
 const struct file_ops path_fops = {
-	.read = NULL,
+    .read = NULL,
 };

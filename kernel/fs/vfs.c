@@ -176,8 +176,7 @@ int vfs_base(int dirfd, const char *path, struct inode **base)
 	return 0;
 }
 
-int vfs_lookup_at(int dirfd, const char *path, int at_flags,
-		  struct inode **out)
+int vfs_lookup_at(int dirfd, const char *path, int at_flags, struct inode **out)
 {
 	struct walk w = {0};
 	struct inode *base;
@@ -368,8 +367,8 @@ static int open_create(struct inode *base, const char *path, int flags,
 		return -ENOENT;
 	if (dir->flags & INODE_FIXED)
 		return -EACCES;
-	ino = inode_new(dir->sb, S_IFREG | ((uint32_t)mode & 07777 &
-					    ~vfs_get_umask()));
+	ino = inode_new(dir->sb,
+			S_IFREG | ((uint32_t)mode & 07777 & ~vfs_get_umask()));
 	if (!ino)
 		return -ENOMEM;
 	if (dir_link(dir, w->name, w->namelen, ino) < 0) {
@@ -414,17 +413,18 @@ int vfs_openat(int dirfd, const char *path, int flags, int mode,
 		if (S_ISLNK(ino->mode) && !(flags & O_PATH))
 			return -ELOOP;
 	}
-	unsigned int fflags = ((unsigned int)flags &
-			       ~(unsigned int)(O_CREAT | O_EXCL | O_NOCTTY |
-					       O_TRUNC | O_CLOEXEC)) |
-			      O_LARGEFILE;
+	unsigned int fflags =
+	    ((unsigned int)flags & ~(unsigned int)(O_CREAT | O_EXCL | O_NOCTTY |
+						   O_TRUNC | O_CLOEXEC)) |
+	    O_LARGEFILE;
 	if (flags & O_PATH) {
 		f = file_alloc(&path_fops, fflags, ino);
 		if (!f)
 			return -ENOMEM;
 	} else {
 		int acc = flags & O_ACCMODE;
-		bool wr = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
+		/* access mode 3 asks for read and write, as on Linux */
+		bool wr = acc != O_RDONLY || (flags & O_TRUNC);
 
 		if (S_ISDIR(ino->mode) && (wr || (flags & O_CREAT)))
 			return -EISDIR;
@@ -562,8 +562,8 @@ int vfs_write_file(const char *path, const void *data, size_t n, int mode)
 	if (err)
 		return err;
 	while (done < n) {
-		ssize_t r = vfs_write(f, (const char *)data + done, n - done,
-				      false);
+		ssize_t r =
+		    vfs_write(f, (const char *)data + done, n - done, false);
 		if (r <= 0) {
 			err = r < 0 ? (int)r : -EIO;
 			break;
@@ -574,10 +574,10 @@ int vfs_write_file(const char *path, const void *data, size_t n, int mode)
 	return err;
 }
 
-#define MAP_SHARED_ 0x01
+#define MAP_SHARED_	     0x01
 #define MAP_SHARED_VALIDATE_ 0x03
-#define MAP_TYPE_ 0x0f
-#define PROT_WRITE_ 0x2
+#define MAP_TYPE_	     0x0f
+#define PROT_WRITE_	     0x2
 
 int vfs_mmap_check(struct file *f, int prot, int map_flags)
 {

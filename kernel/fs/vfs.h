@@ -22,13 +22,13 @@
 
 /* d_type values of getdents64 (dirent.h is libc's, not uapi). */
 #define DT_UNKNOWN 0
-#define DT_FIFO 1
-#define DT_CHR 2
-#define DT_DIR 4
-#define DT_BLK 6
-#define DT_REG 8
-#define DT_LNK 10
-#define DT_SOCK 12
+#define DT_FIFO	   1
+#define DT_CHR	   2
+#define DT_DIR	   4
+#define DT_BLK	   6
+#define DT_REG	   8
+#define DT_LNK	   10
+#define DT_SOCK	   12
 
 /* Largest regular file (bytes); writes beyond it fail with EFBIG. */
 #define FS_MAX_FILE_SIZE (1ULL << 40)
@@ -48,8 +48,8 @@ struct fs_time {
 /* What stat reports for every inode of one "filesystem" (no mounts, but
  * /proc says it is procfs, the rest says tmpfs). */
 struct fs_super {
-	uint64_t magic;        /* statfs f_type */
-	uint32_t dev_major;    /* st_dev */
+	uint64_t magic;	    /* statfs f_type */
+	uint32_t dev_major; /* st_dev */
 	uint32_t dev_minor;
 };
 extern const struct fs_super ramfs_super;
@@ -73,7 +73,8 @@ struct kstat {
 struct inode_ops {
 	/* Directory: finds a name (len bytes, not NUL-terminated); NULL if
 	 * none.  The inode must stay valid until the next call. */
-	struct inode *(*lookup)(struct inode *dir, const char *name, size_t len);
+	struct inode *(*lookup)(struct inode *dir, const char *name,
+				size_t len);
 	/* Directory: emits entries from ctx->pos (>= 2) on, see dir_emit. */
 	void (*iterate)(struct inode *dir, struct dir_ctx *ctx);
 	/* Symlink: the target, a string that stays valid during the lookup;
@@ -124,9 +125,9 @@ struct file_ops {
 struct dentry {
 	struct dentry *next;
 	struct inode *inode;
-	uint64_t pos;      /* getdents cookie, increasing in list order */
+	uint64_t pos; /* getdents cookie, increasing in list order */
 	uint16_t namelen;
-	char name[];       /* NUL-terminated */
+	char name[]; /* NUL-terminated */
 };
 
 /* inode flags */
@@ -134,22 +135,26 @@ struct dentry {
 
 struct inode {
 	uint64_t ino;
-	uint32_t mode;     /* S_IFMT type and permission bits */
-	uint32_t nlink;    /* names (dirs: 2 + subdirectories) */
+	uint32_t mode;	/* S_IFMT type and permission bits */
+	uint32_t nlink; /* names (dirs: 2 + subdirectories) */
 	uint32_t uid, gid;
 	uint32_t rdev_major, rdev_minor;
-	uint32_t flags;    /* INODE_* */
-	int refs;          /* open files, cwd; freed at refs == nlink == 0 */
+	uint32_t flags; /* INODE_* */
+	int refs;	/* open files, cwd; freed at refs == nlink == 0 */
 	uint64_t size;
 	struct fs_time atime, mtime, ctime, btime;
 	const struct fs_super *sb;
 	const struct inode_ops *iops; /* NULL for plain ramfs */
 	const struct file_ops *fops;  /* what open gives */
-	void *priv;                   /* for iops/fops */
+	void *priv;		      /* for iops/fops */
 	union {
 		struct {
 			struct dentry *head, *tail;
-			struct inode *parent; /* NULL once removed */
+			/* NULL once removed, unless the removed directory
+			 * was still in use: then it keeps a reference to
+			 * its old parent so ".." works, as on Linux */
+			struct inode *parent;
+			bool parent_held;
 			uint64_t next_pos;
 			size_t count;
 		} dir;
@@ -175,8 +180,8 @@ struct file {
 	uint64_t pos;
 	struct inode *inode; /* holds a reference; NULL for pipes, sockets */
 	const struct file_ops *ops;
-	char *path;          /* kmalloc'd; what /proc/self/fd shows */
-	void *priv;          /* for ops */
+	char *path; /* kmalloc'd; what /proc/self/fd shows */
+	void *priv; /* for ops */
 };
 
 /* A directory listing in progress.  emit returns false when the caller's
@@ -214,6 +219,9 @@ int dir_link(struct inode *dir, const char *name, size_t len,
 /* Removes one entry; child->nlink-- (and the parent link); the caller
  * frees the child with inode_maybe_free when done with it. */
 void dir_unlink(struct inode *dir, struct dentry *d);
+/* Removes an entry for good (unlink, rmdir, replaced by rename or the
+ * archive) and frees the child if nothing else uses it. */
+void dir_remove_entry(struct inode *dir, struct dentry *d);
 struct dentry *dentry_alloc(const char *name, size_t len);
 void dir_insert(struct inode *dir, struct dentry *d, struct inode *child);
 bool dir_is_empty(struct inode *dir);
@@ -245,20 +253,20 @@ int fs_zero_out(void *dst, size_t n, bool user);
 /* ---- vfs.c: lookup, open, I/O ---- */
 
 enum walk_last { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
-#define WALK_PARENT 1    /* stop before the last component */
-#define WALK_FOLLOW 2    /* follow a final symlink */
+#define WALK_PARENT    1 /* stop before the last component */
+#define WALK_FOLLOW    2 /* follow a final symlink */
 #define WALK_DIRECTORY 4 /* the result must be a directory */
 
 struct walk {
-	int flags;            /* in: WALK_* */
-	int links;            /* in/out: symlinks followed so far */
+	int flags;	      /* in: WALK_* */
+	int links;	      /* in/out: symlinks followed so far */
 	struct inode *parent; /* directory of the last component */
 	const char *name;     /* last component, namelen bytes */
 	size_t namelen;
 	enum walk_last last;
-	bool slash;           /* a '/' follows the last component */
-	const char *via;      /* path of a file reached through a magic link */
-	struct inode *inode;  /* result (not with WALK_PARENT) */
+	bool slash;	     /* a '/' follows the last component */
+	const char *via;     /* path of a file reached through a magic link */
+	struct inode *inode; /* result (not with WALK_PARENT) */
 };
 
 extern struct inode *fs_cwd;
@@ -304,8 +312,8 @@ ssize_t vfs_readlink_at(int dirfd, const char *path, char *buf, size_t n);
 int vfs_mkdir_at(int dirfd, const char *path, int mode);
 int vfs_mknod_at(int dirfd, const char *path, int mode, unsigned int dev);
 int vfs_unlink_at(int dirfd, const char *path, int at_flags);
-int vfs_rename_at(int odirfd, const char *oldp, int ndirfd,
-		  const char *newp, unsigned int flags);
+int vfs_rename_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
+		  unsigned int flags);
 int vfs_link_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
 		int at_flags);
 int vfs_symlink_at(const char *target, int dirfd, const char *path);

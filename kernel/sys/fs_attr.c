@@ -15,7 +15,7 @@
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
 #endif
-#define UTIME_NOW_ ((1L << 30) - 1L)
+#define UTIME_NOW_  ((1L << 30) - 1L)
 #define UTIME_OMIT_ ((1L << 30) - 2L)
 
 /* Looks up a user path from dirfd with AT_* flags (NULL path allowed
@@ -169,8 +169,8 @@ SYSCALL_REGISTER(__NR_fchown, fchown, sys_fchown);
 
 /* Sets times on what (dirfd, upath, flags) names; a NULL path with a
  * real dirfd means the descriptor itself (futimens). */
-static long do_utimes(int dirfd, const char *upath,
-		      const struct fs_time *times, int flags)
+static long do_utimes(int dirfd, const char *upath, const struct fs_time *times,
+		      int flags)
 {
 	struct inode *ino;
 	long err;
@@ -279,8 +279,8 @@ SYSCALL_REGISTER(__NR_utime, utime, sys_utime);
 static long xattr_path(const char *path, bool follow, long answer)
 {
 	struct inode *ino;
-	long err = user_lookup(AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW,
-			       &ino);
+	long err =
+	    user_lookup(AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW, &ino);
 	return err ? err : answer;
 }
 

@@ -42,13 +42,11 @@ static bool getdents_emit(struct dir_ctx *c, const char *name, size_t len,
 	size_t reclen;
 
 	if (g->is64)
-		reclen = ALIGN_UP(offsetof(struct linux_dirent64, d_name) +
-					  len + 1,
-				  8);
+		reclen = ALIGN_UP(
+		    offsetof(struct linux_dirent64, d_name) + len + 1, 8);
 	else
-		reclen = ALIGN_UP(offsetof(struct linux_dirent, d_name) + len +
-					  2,
-				  8);
+		reclen = ALIGN_UP(
+		    offsetof(struct linux_dirent, d_name) + len + 2, 8);
 	if (g->used + reclen > g->size) {
 		if (!g->used)
 			g->err = -EINVAL; /* buffer too small for one entry */
@@ -83,10 +81,10 @@ static long do_getdents(int fd, void *ubuf, unsigned int count, bool is64)
 {
 	struct file *f = fd_get(fd);
 	struct getdents_ctx g = {
-		.ctx = {.emit = getdents_emit},
-		.ubuf = ubuf,
-		.size = count,
-		.is64 = is64,
+	    .ctx = {.emit = getdents_emit},
+	    .ubuf = ubuf,
+	    .size = count,
+	    .is64 = is64,
 	};
 	long r;
 

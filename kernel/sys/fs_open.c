@@ -17,11 +17,11 @@
 #define F_SETLEASE_ (F_LINUX_SPECIFIC_BASE + 0)
 #define F_GETLEASE_ (F_LINUX_SPECIFIC_BASE + 1)
 #define FD_CLOEXEC_ 1
-#define FASYNC_ 020000
+#define FASYNC_	    020000
 
-#define FIONBIO_ 0x5421
+#define FIONBIO_  0x5421
 #define FIONCLEX_ 0x5450
-#define FIOCLEX_ 0x5451
+#define FIOCLEX_  0x5451
 #define FIOASYNC_ 0x5452
 
 static long do_open(int dirfd, const char *upath, int flags, int mode)
@@ -140,8 +140,7 @@ static long fcntl_lock(struct file *f, unsigned int cmd, void *uarg)
 	if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK &&
 	    fl.l_type != F_UNLCK)
 		return -EINVAL;
-	if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK ||
-	     cmd == F_OFD_SETLKW) &&
+	if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) &&
 	    fl.l_pid != 0)
 		return -EINVAL;
 	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
@@ -163,7 +162,7 @@ static long sys_fcntl(int fd, unsigned int cmd, unsigned long arg)
 {
 	struct file *f = fd_get(fd);
 	const unsigned int settable =
-		O_APPEND | O_NONBLOCK | FASYNC_ | O_DIRECT | O_NOATIME;
+	    O_APPEND | O_NONBLOCK | FASYNC_ | O_DIRECT | O_NOATIME;
 	long r = 0;
 	int nfd;
 
@@ -196,7 +195,8 @@ static long sys_fcntl(int fd, unsigned int cmd, unsigned long arg)
 			r = -EBADF;
 			break;
 		}
-		f->flags = (f->flags & ~settable) | ((unsigned int)arg & settable);
+		f->flags =
+		    (f->flags & ~settable) | ((unsigned int)arg & settable);
 		break;
 	case F_GETLK:
 	case F_SETLK:
@@ -249,8 +249,8 @@ static long sys_ioctl(int fd, unsigned int cmd, unsigned long arg)
 			break;
 		}
 		{
-			unsigned int bit = cmd == FIONBIO_ ? O_NONBLOCK
-							   : FASYNC_;
+			unsigned int bit =
+			    cmd == FIONBIO_ ? O_NONBLOCK : FASYNC_;
 			f->flags = on ? f->flags | bit : f->flags & ~bit;
 		}
 		r = 0;

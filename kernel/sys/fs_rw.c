@@ -122,8 +122,8 @@ static long iov_import(const struct iovec *uiov, int cnt, struct iovec **out,
 		sum += iov[i].iov_len;
 	}
 	for (int i = 0; i < cnt; i++) {
-		if (iov[i].iov_len && !user_range_ok(iov[i].iov_base,
-						     iov[i].iov_len)) {
+		if (iov[i].iov_len &&
+		    !user_range_ok(iov[i].iov_base, iov[i].iov_len)) {
 			kfree(iov);
 			return -EFAULT;
 		}
@@ -186,8 +186,12 @@ static long do_writev(struct file *f, const struct iovec *uiov, int cnt,
 		kfree(iov);
 		return -EBADF;
 	}
+	if (total == 0) {
+		kfree(iov);
+		return 0;
+	}
 	if (cnt > 1 && total <= RW_BOUNCE)
-		bounce = kmalloc(total ? total : 1);
+		bounce = kmalloc(total);
 	if (bounce) {
 		size_t got = 0;
 		for (int i = 0; i < cnt && got < total; i++) {
@@ -284,8 +288,7 @@ static long sys_preadv(int fd, const struct iovec *iov, int cnt, int64_t off)
 }
 SYSCALL_REGISTER(__NR_preadv, preadv, sys_preadv);
 
-static long sys_pwritev(int fd, const struct iovec *iov, int cnt,
-			int64_t off)
+static long sys_pwritev(int fd, const struct iovec *iov, int cnt, int64_t off)
 {
 	struct file *f = fd_get(fd);
 	long r;
@@ -303,8 +306,8 @@ SYSCALL_REGISTER(__NR_pwritev, pwritev, sys_pwritev);
 /* RWF_* hints we can honour by doing nothing (everything is in memory). */
 #define RWF_ACCEPTED (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT)
 
-static long sys_preadv2(int fd, const struct iovec *iov, int cnt,
-			int64_t off, long pos_h, int flags)
+static long sys_preadv2(int fd, const struct iovec *iov, int cnt, int64_t off,
+			long pos_h, int flags)
 {
 	struct file *f;
 	long r;
@@ -326,8 +329,8 @@ static long sys_preadv2(int fd, const struct iovec *iov, int cnt,
 }
 SYSCALL_REGISTER(__NR_preadv2, preadv2, sys_preadv2);
 
-static long sys_pwritev2(int fd, const struct iovec *iov, int cnt,
-			 int64_t off, long pos_h, int flags)
+static long sys_pwritev2(int fd, const struct iovec *iov, int cnt, int64_t off,
+			 long pos_h, int flags)
 {
 	struct file *f;
 	long r;
@@ -387,9 +390,9 @@ static long copy_between(struct file *in, int64_t *in_off, struct file *out,
 			err = r;
 			break;
 		}
-		w = out_off ? vfs_pwrite_at(out, buf, (size_t)r, *out_off,
-					    false)
-			    : vfs_write(out, buf, (size_t)r, false);
+		w = out_off
+			? vfs_pwrite_at(out, buf, (size_t)r, *out_off, false)
+			: vfs_write(out, buf, (size_t)r, false);
 		if (w < 0) {
 			err = w;
 			w = 0;
@@ -473,9 +476,9 @@ static long sys_copy_file_range(int fd_in, int64_t *uoff_in, int fd_out,
 	if (!in->inode || !out->inode || S_ISDIR(in->inode->mode) ||
 	    S_ISDIR(out->inode->mode)) {
 		r = (in->inode && S_ISDIR(in->inode->mode)) ||
-				    (out->inode && S_ISDIR(out->inode->mode))
-			    ? -EISDIR
-			    : -EINVAL;
+			    (out->inode && S_ISDIR(out->inode->mode))
+			? -EISDIR
+			: -EINVAL;
 		goto put;
 	}
 	if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode)) {
@@ -483,8 +486,7 @@ static long sys_copy_file_range(int fd_in, int64_t *uoff_in, int fd_out,
 		goto put;
 	}
 	if ((uoff_in && copy_from_user(&off_in, uoff_in, sizeof(off_in))) ||
-	    (uoff_out &&
-	     copy_from_user(&off_out, uoff_out, sizeof(off_out)))) {
+	    (uoff_out && copy_from_user(&off_out, uoff_out, sizeof(off_out)))) {
 		r = -EFAULT;
 		goto put;
 	}
@@ -625,8 +627,7 @@ static long sys_fallocate(int fd, int mode, int64_t off, int64_t len)
 		r = -EISDIR;
 	} else if (!S_ISREG(ino->mode)) {
 		r = -ENODEV;
-	} else if (__builtin_add_overflow((uint64_t)off, (uint64_t)len,
-					  &end) ||
+	} else if (__builtin_add_overflow((uint64_t)off, (uint64_t)len, &end) ||
 		   end > FS_MAX_FILE_SIZE) {
 		r = -EFBIG;
 	} else {

@@ -113,8 +113,8 @@ static void statx_time(struct statx_timestamp *t, const struct fs_time *ft)
 	t->tv_nsec = (uint32_t)ft->nsec;
 }
 
-static long sys_statx(int dirfd, const char *path, int flags,
-		      unsigned int mask, struct statx *ubuf)
+static long sys_statx(int dirfd, const char *path, int flags, unsigned int mask,
+		      struct statx *ubuf)
 {
 	struct kstat ks;
 	struct statx sx;

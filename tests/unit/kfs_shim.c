@@ -80,6 +80,12 @@ extern bool kernel_debug;
 bool kernel_debug;
 
 static char last_log[1024];
+static bool log_quiet;
+
+void kfs_log_quiet(bool quiet)
+{
+	log_quiet = quiet;
+}
 
 int kprintf(const char *fmt, ...)
 {
@@ -99,7 +105,8 @@ void klog(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_log, sizeof(last_log), fmt, ap);
 	va_end(ap);
-	printf("# klog: %s\n", last_log);
+	if (!log_quiet)
+		printf("# klog: %s\n", last_log);
 }
 
 void panic(const char *fmt, ...)
@@ -307,6 +314,11 @@ int kfs_done(const char *suite)
 	return failures ? 1 : 0;
 }
 
+bool kfs_contains(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
 /* ---- syscalls ---- */
 
 /* The kernel's struct syscall_desc; the build renames the .syscalls
@@ -319,8 +331,28 @@ struct kfs_desc {
 };
 extern const struct kfs_desc __start_kfs_syscalls[], __stop_kfs_syscalls[];
 
+/* The kernel panics on a number registered twice; say so here first. */
+static void check_registrations(void)
+{
+	for (const struct kfs_desc *s = __start_kfs_syscalls;
+	     s < __stop_kfs_syscalls; s++)
+		for (const struct kfs_desc *t = s + 1; t < __stop_kfs_syscalls;
+		     t++)
+			if (s->nr == t->nr)
+				kfs_ok(false,
+				       "syscall %ld registered twice "
+				       "('%s', '%s')",
+				       s->nr, s->name, t->name);
+}
+
 long kfs_sc6(long nr, long a, long b, long c, long d, long e, long f)
 {
+	static bool checked;
+
+	if (!checked) {
+		checked = true;
+		check_registrations();
+	}
 	for (const struct kfs_desc *s = __start_kfs_syscalls;
 	     s < __stop_kfs_syscalls; s++)
 		if (s->nr == nr)

@@ -18,17 +18,18 @@
 #define KFS_BAD ((void *)0x500000000000UL)
 
 /* TAP output: one "ok N - name" or "not ok N - name" line per check. */
-void kfs_ok(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kfs_ok(bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void kfs_eq(long long got, long long want, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Summary line; the exit status: 0 iff every check passed. */
 int kfs_done(const char *suite);
 
 /* Runs a registered syscall handler by number (kernel/sys/fs_*.c). */
 long kfs_sc6(long nr, long a, long b, long c, long d, long e, long f);
 #define SC(...) SC_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
-#define SC_(nr, a, b, c, d, e, f, ...)                                       \
-	kfs_sc6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
+#define SC_(nr, a, b, c, d, e, f, ...)                                         \
+	kfs_sc6((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e),   \
 		(long)(f))
 
 /* Builds a newc archive with the system's cpio from a tree that the shell
@@ -39,9 +40,14 @@ void *kfs_cpio_from_script(const char *script, size_t *len);
 void *kfs_read_host_file(const char *path, size_t *len);
 void kfs_free(void *p);
 
+/* Does hay contain needle? */
+bool kfs_contains(const char *hay, const char *needle);
+
 /* What console_write received since the last reset. */
 const char *kfs_console(void);
 void kfs_console_reset(void);
+/* Stop (or resume) echoing klog lines as TAP comments. */
+void kfs_log_quiet(bool quiet);
 /* The last klog line (without the "kiln: " prefix). */
 const char *kfs_last_log(void);
 /* What proc_exe_path returns. */

@@ -9,6 +9,8 @@
  *   'h'  cli; hlt forever  (kiln-vmm --timeout: status 121, halted)
  *   's'  spin forever      (kiln-vmm --timeout: status 124)
  *   't'  triple fault      (status 121)
+ *   'e'  an SSE instruction on unbacked memory, which KVM must emulate
+ *        and cannot (KVM_EXIT_INTERNAL_ERROR: status 125)
  *   else print "serial ok\n" through the 8250, "kiln console ok\n" through
  *        KILN_PORT_CONSOLE, record mark 1, and exit 42 through port 0xf4
  */
@@ -53,6 +55,8 @@ __asm__(".pushsection .note.Xen, \"a\", @note\n"
 	"\tje fx_spin\n"
 	"\tcmpb $'t', %al\n"
 	"\tje fx_triple\n"
+	"\tcmpb $'e', %al\n"
+	"\tje fx_emul\n"
 	"\tmovl $fx_msg, %esi\n"
 	"\tmovw $0x3f8, %dx\n"
 	"1:\tcmpl $fx_msg_end, %esi\n"
@@ -80,6 +84,12 @@ __asm__(".pushsection .note.Xen, \"a\", @note\n"
 	"\tjmp fx_hang\n"
 	"fx_spin:\n"
 	"\tjmp fx_spin\n"
+	"fx_emul:\n"
+	"\tmovl %cr4, %eax\n"
+	"\torl $0x200, %eax\n" /* CR4.OSFXSR: SSE allowed */
+	"\tmovl %eax, %cr4\n"
+	"\tpaddb 0xd0000000, %xmm0\n"
+	"\tjmp fx_bad\n"
 	"fx_triple:\n"
 	"\tlidt fx_idtr\n"
 	"\tint3\n"

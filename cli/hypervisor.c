@@ -1,0 +1,506 @@
+/*
+ * Running the VM (see hypervisor.h).
+ *
+ * kiln-vmm inherits kiln's stdin/stdout/stderr and reports the program's
+ * status as its own, so kiln only waits for it.  QEMU needs more care:
+ *  - The console (COM1) goes to a pipe that kiln copies to its stdout.
+ *    QEMU's stdio chardev would put a terminal in raw mode and read from
+ *    it, and reopening /dev/stdout would truncate or seek a redirected
+ *    file; a pipe avoids both, and QEMU never touches the terminal.
+ *  - isa-debug-exit makes QEMU exit with (v << 1) | 1, which loses bit 7
+ *    of the status and cannot be told from QEMU's own failure (exit 1) for
+ *    v = 0.  So the kernel (kiln.exit=com2) also writes "kiln-exit N\n" to
+ *    a second UART at 0x2f8, which goes to another pipe: that record wins.
+ *  - QEMU's stderr is captured and shown only if QEMU itself failed.
+ *  - --timeout is kiln's: it kills QEMU and returns 124.
+ * The rootfs reaches either monitor as /dev/fd/N of an unlinked temp file,
+ * so nothing is left on disk however kiln ends.
+ *
+ * Signals: the child stays in kiln's process group, so a terminal's Ctrl-C
+ * reaches both; kiln also kills the child itself (SIGTERM for kiln-vmm,
+ * which then reports where the guest was; SIGKILL for QEMU; a second
+ * signal always SIGKILL) so `kill PID` of kiln stops the VM too.  The
+ * child gets PR_SET_PDEATHSIG so it dies with kiln even on SIGKILL.
+ */
+#include "hypervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "kiln/abi.h"
+
+/* QEMU's stderr kept for the error report; more is dropped. */
+#define HV_STDERR_MAX 16384
+/* Bytes of COM2 kept; the record is a dozen bytes. */
+#define HV_RECORD_MAX 256
+
+static volatile sig_atomic_t hv_signal;  /* first signal received */
+static volatile sig_atomic_t hv_signals; /* how many */
+/* 0: no child yet (a signal exits at once); > 0: running child to stop;
+ * -1: child reaped (a signal is only recorded). */
+static volatile pid_t hv_child;
+static volatile sig_atomic_t hv_stop_sig = SIGKILL;
+
+static void hv_on_signal(int sig)
+{
+	int saved = errno;
+	pid_t child = hv_child;
+
+	if (hv_signal == 0)
+		hv_signal = sig;
+	hv_signals++;
+	if (child == 0)
+		_exit(128 + sig);
+	if (child > 0)
+		kill(child, hv_signals > 1 ? SIGKILL : hv_stop_sig);
+	errno = saved;
+}
+
+void hv_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = hv_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A closed stdout pipe must not kill kiln before it stops the VM. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int hv_kvm_usable(char *why, size_t whylen)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+/* The kernel command line: console, then what the monitor needs, then
+ * the caller's extra words. */
+static char *hv_cmdline(const struct hv_boot *b, const char *extra)
+{
+	char *s = util_asprintf("console=ttyS0%s%s", extra ? " " : "",
+				extra ? extra : "");
+
+	for (size_t i = 0; s != NULL && b->kernel_args && i < b->kernel_args->n;
+	     i++) {
+		char *t = util_asprintf("%s %s", s, b->kernel_args->v[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/*
+ * fork + exec with the error of exec reported through a close-on-exec
+ * pipe, signals blocked until hv_child is set.  keep_fds (terminated by
+ * -1) lose FD_CLOEXEC in the child; out_fd/err_fd, when >= 0, become the
+ * child's stdout/stderr and /dev/null its stdin.  Returns the pid, or -1
+ * after printing why.
+ */
+static pid_t hv_spawn(char *const argv[], const int *keep_fds, int out_fd,
+		      int err_fd)
+{
+	sigset_t block, old;
+	int ep[2], e = 0;
+	pid_t parent = getpid(), pid;
+	ssize_t n;
+
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		cli_error("cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(KILN_EXIT_MONITOR);
+		for (const int *k = keep_fds; k && *k >= 0; k++)
+			fcntl(*k, F_SETFD, 0);
+		if (out_fd >= 0) {
+			int nul = open("/dev/null", O_RDONLY);
+			if (nul < 0 || dup2(nul, 0) < 0 || dup2(out_fd, 1) < 0 ||
+			    dup2(err_fd, 2) < 0)
+				goto child_fail;
+		}
+		execvp(argv[0], argv);
+child_fail:
+		e = errno;
+		n = write(ep[1], &e, sizeof(e));
+		(void)n;
+		_exit(KILN_EXIT_MONITOR);
+	}
+	if (pid > 0)
+		hv_child = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ep[1]);
+	if (pid < 0) {
+		close(ep[0]);
+		cli_error("cannot start '%s': %s", argv[0], strerror(errno));
+		return -1;
+	}
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		hv_child = -1;
+		if (e == ENOENT && strchr(argv[0], '/') == NULL)
+			cli_error("cannot run '%s': not found in $PATH "
+				  "(install qemu-system-x86: sh scripts/deps.sh)",
+				  argv[0]);
+		else
+			cli_error("cannot run '%s': %s", argv[0], strerror(e));
+		return -1;
+	}
+	return pid;
+}
+
+/* Waits for the child, retrying on EINTR; marks it reaped. */
+static int hv_wait(pid_t pid)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	hv_child = -1;
+	return st;
+}
+
+/* Saves the terminal state of stdin (if it is one) so that it can be put
+ * back whatever the child did to it before dying. */
+struct hv_tty {
+	int saved;
+	struct termios tio;
+};
+
+static void hv_tty_save(struct hv_tty *t)
+{
+	t->saved = isatty(0) && tcgetattr(0, &t->tio) == 0;
+}
+
+static void hv_tty_restore(const struct hv_tty *t)
+{
+	if (t->saved)
+		tcsetattr(0, TCSANOW, &t->tio);
+}
+
+int hv_run_kiln(const struct hv_boot *b, const char *vmm)
+{
+	char initrd[32], mem[32], tmo[32];
+	char *cmdline = hv_cmdline(b, NULL);
+	char *argv[16];
+	int keep[] = { b->initrd_fd, -1 };
+	int n = 0, st;
+	struct hv_tty tty;
+	pid_t pid;
+
+	if (cmdline == NULL) {
+		cli_error("out of memory");
+		return KILN_EXIT_MONITOR;
+	}
+	snprintf(initrd, sizeof(initrd), "/dev/fd/%d", b->initrd_fd);
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)b->memory_mib);
+	argv[n++] = (char *)vmm;
+	argv[n++] = "--kernel";
+	argv[n++] = (char *)b->kernel;
+	argv[n++] = "--initrd";
+	argv[n++] = initrd;
+	argv[n++] = "--cmdline";
+	argv[n++] = cmdline;
+	argv[n++] = "--memory";
+	argv[n++] = mem;
+	if (b->timeout_s > 0) {
+		snprintf(tmo, sizeof(tmo), "%u", b->timeout_s);
+		argv[n++] = "--timeout";
+		argv[n++] = tmo;
+	}
+	argv[n] = NULL;
+
+	hv_stop_sig = SIGTERM;
+	hv_tty_save(&tty);
+	pid = hv_spawn(argv, keep, -1, -1);
+	free(cmdline);
+	if (pid < 0)
+		return KILN_EXIT_MONITOR;
+	st = hv_wait(pid);
+	hv_tty_restore(&tty);
+	if (hv_signal)
+		return 128 + hv_signal;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	cli_error("kiln-vmm was killed by signal %d (%s)", WTERMSIG(st),
+		  strsignal(WTERMSIG(st)));
+	return KILN_EXIT_MONITOR;
+}
+
+int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
+		 int exit_fd, struct strv *argv)
+{
+	char *cmdline = hv_cmdline(b, "kiln.exit=com2");
+	int rc = 0;
+
+	if (cmdline == NULL)
+		return -1;
+	rc |= strv_push(argv, qemu);
+	rc |= strv_push(argv, "-M");
+	rc |= strv_push(argv, "microvm,acpi=off,x-option-roms=off,"
+			      "isa-serial=on,rtc=on");
+	rc |= strv_push(argv, "-accel");
+	rc |= strv_push(argv, b->kvm ? "kvm" : "tcg");
+	/* The default CPU model: `-cpu host` fails on some nested hosts. */
+	rc |= strv_push(argv, "-m");
+	rc |= strv_push_owned(argv, util_asprintf("%llu",
+						  (unsigned long long)b->memory_mib));
+	rc |= strv_push(argv, "-nodefaults");
+	rc |= strv_push(argv, "-no-user-config");
+	rc |= strv_push(argv, "-display");
+	rc |= strv_push(argv, "none");
+	rc |= strv_push(argv, "-no-reboot");
+	rc |= strv_push(argv, "-kernel");
+	rc |= strv_push(argv, b->kernel);
+	rc |= strv_push(argv, "-initrd");
+	rc |= strv_push_owned(argv, util_asprintf("/dev/fd/%d", b->initrd_fd));
+	rc |= strv_push(argv, "-append");
+	rc |= strv_push_owned(argv, cmdline);
+	rc |= strv_push(argv, "-device");
+	rc |= strv_push(argv, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	rc |= strv_push(argv, "-chardev");
+	rc |= strv_push_owned(argv, util_asprintf("file,id=con,path=/dev/fd/%d",
+						  con_fd));
+	rc |= strv_push(argv, "-serial");
+	rc |= strv_push(argv, "chardev:con");
+	rc |= strv_push(argv, "-chardev");
+	rc |= strv_push_owned(argv, util_asprintf("file,id=kexit,path=/dev/fd/%d",
+						  exit_fd));
+	rc |= strv_push(argv, "-device");
+	rc |= strv_push(argv, "isa-serial,chardev=kexit,iobase=0x2f8,irq=3");
+	return rc ? -1 : 0;
+}
+
+/* Writes all of buf to stdout; after the first failure (a closed pipe,
+ * say) output is dropped so that the VM can still finish. */
+static void hv_copy_out(const char *buf, size_t n, int *broken)
+{
+	while (n > 0 && !*broken) {
+		ssize_t w = write(1, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*broken = 1;
+			return;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* "kiln-exit N\n" anywhere in the COM2 bytes (the last one wins). */
+static int hv_parse_record(const char *rec, size_t n)
+{
+	static const char tag[] = "kiln-exit ";
+	int status = -1;
+
+	for (size_t i = 0; i + sizeof(tag) - 1 < n; i++) {
+		size_t j = i + sizeof(tag) - 1;
+		int v = 0, digits = 0;
+
+		if (memcmp(rec + i, tag, sizeof(tag) - 1) != 0)
+			continue;
+		for (; j < n && rec[j] >= '0' && rec[j] <= '9' && digits < 4;
+		     j++, digits++)
+			v = v * 10 + (rec[j] - '0');
+		if (digits > 0 && j < n && rec[j] == '\n' && v <= 255)
+			status = v;
+	}
+	return status;
+}
+
+static int64_t hv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Prints QEMU's captured stderr under a kiln message. */
+static void hv_show_stderr(const char *buf, size_t n)
+{
+	if (n == 0)
+		return;
+	fwrite(buf, 1, n, stderr);
+	if (buf[n - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+int hv_run_qemu(const struct hv_boot *b, const char *qemu)
+{
+	int con[2] = { -1, -1 }, ex[2] = { -1, -1 }, er[2] = { -1, -1 };
+	char rec[HV_RECORD_MAX], *errbuf = NULL;
+	size_t nrec = 0, nerr = 0;
+	struct strv argv = { 0 };
+	int status = KILN_EXIT_MONITOR, broken = 0, timed_out = 0, st;
+	int64_t deadline = 0;
+	struct hv_tty tty;
+	pid_t pid;
+
+	errbuf = malloc(HV_STDERR_MAX);
+	if (errbuf == NULL || pipe2(con, O_CLOEXEC) < 0 ||
+	    pipe2(ex, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+		cli_error("cannot set up QEMU's pipes: %s", strerror(errno));
+		goto out;
+	}
+	if (hv_qemu_argv(b, qemu, con[1], ex[1], &argv) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
+	{
+		int keep[] = { b->initrd_fd, con[1], ex[1], -1 };
+		hv_stop_sig = SIGKILL;
+		hv_tty_save(&tty);
+		pid = hv_spawn(argv.v, keep, er[1], er[1]);
+	}
+	close(con[1]);
+	close(ex[1]);
+	close(er[1]);
+	con[1] = ex[1] = er[1] = -1;
+	if (pid < 0)
+		goto out;
+	if (b->timeout_s > 0)
+		deadline = hv_now_ms() + (int64_t)b->timeout_s * 1000;
+
+	/* Copy until QEMU closes all three pipes (it exited). */
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = con[0], .events = POLLIN },
+			{ .fd = ex[0], .events = POLLIN },
+			{ .fd = er[0], .events = POLLIN },
+		};
+		int wait_ms = -1, r;
+		char buf[65536];
+
+		if (con[0] < 0 && ex[0] < 0 && er[0] < 0)
+			break;
+		if (deadline > 0 && !timed_out) {
+			int64_t left = deadline - hv_now_ms();
+			if (left <= 0) {
+				timed_out = 1;
+				kill(pid, SIGKILL);
+			} else {
+				wait_ms = left > 1000000 ? 1000000 : (int)left;
+			}
+		}
+		r = poll(pfd, 3, wait_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			cli_error("poll: %s", strerror(errno));
+			kill(pid, SIGKILL);
+			break;
+		}
+		for (int i = 0; i < 3; i++) {
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			n = read(pfd[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(pfd[i].fd);
+				*(i == 0 ? &con[0] : i == 1 ? &ex[0] : &er[0]) = -1;
+				continue;
+			}
+			if (i == 0) {
+				hv_copy_out(buf, (size_t)n, &broken);
+			} else if (i == 1) {
+				size_t take = (size_t)n;
+				if (take > sizeof(rec) - nrec)
+					take = sizeof(rec) - nrec;
+				memcpy(rec + nrec, buf, take);
+				nrec += take;
+			} else {
+				size_t take = (size_t)n;
+				if (take > HV_STDERR_MAX - nerr)
+					take = HV_STDERR_MAX - nerr;
+				memcpy(errbuf + nerr, buf, take);
+				nerr += take;
+			}
+		}
+	}
+	st = hv_wait(pid);
+	hv_tty_restore(&tty);
+
+	if (hv_signal) {
+		status = 128 + hv_signal;
+	} else if (timed_out) {
+		cli_error("the program ran past --timeout %u s; stopped the VM",
+			  b->timeout_s);
+		status = KILN_EXIT_TIMEOUT;
+	} else if ((status = hv_parse_record(rec, nrec)) >= 0) {
+		/* the kernel's own report */
+	} else if (WIFSIGNALED(st)) {
+		cli_error("%s was killed by signal %d (%s)", qemu, WTERMSIG(st),
+			  strsignal(WTERMSIG(st)));
+		hv_show_stderr(errbuf, nerr);
+		status = KILN_EXIT_MONITOR;
+	} else if (WEXITSTATUS(st) == 0) {
+		/* -no-reboot turns a guest reset (a triple fault, say) into
+		 * a clean QEMU exit. */
+		cli_error("the guest reset without reporting an exit status "
+			  "(a triple fault or a kernel crash?)");
+		hv_show_stderr(errbuf, nerr);
+		status = KILN_EXIT_GUEST_CRASH;
+	} else if ((WEXITSTATUS(st) & 1) && !(WEXITSTATUS(st) == 1 && nerr > 0)) {
+		/* isa-debug-exit without a record (an older kernel): 7 bits */
+		status = WEXITSTATUS(st) >> 1;
+	} else {
+		cli_error("%s failed with status %d:", qemu, WEXITSTATUS(st));
+		hv_show_stderr(errbuf, nerr);
+		status = KILN_EXIT_MONITOR;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (con[i] >= 0)
+			close(con[i]);
+		if (ex[i] >= 0)
+			close(ex[i]);
+		if (er[i] >= 0)
+			close(er[i]);
+	}
+	strv_release(&argv);
+	free(errbuf);
+	return status;
+}

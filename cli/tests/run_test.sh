@@ -1,0 +1,206 @@
+#!/bin/sh
+# Tests of `kiln run`'s hypervisor plumbing on QEMU, with stand-in kernels
+# (cli/tests/pvh_fixture.S) instead of kiln.elf, so they check kiln alone:
+# exit statuses from the COM2 record (bit 7 included) and from
+# isa-debug-exit, a guest reset, live console output, 100 KB of output,
+# --timeout, SIGINT/SIGTERM (to kiln and to its process group, as Ctrl-C
+# does), no QEMU or temp file left behind, the /dev/kvm fallback notice,
+# QEMU failures, and a redirected stdout that is appended to, not
+# truncated.  Installed by cli/cli.mk as build/tests/unit/cli_run; prints
+# "ok N - ..." / "not ok N - ..." and exits 0 iff all pass.
+set -u
+ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
+KILN=${KILN:-$ROOT/build/kiln}
+FX=$ROOT/build/tests/cli
+NOTICE='kiln: /dev/kvm not available, using QEMU without KVM (slow)'
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-cli-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+# kiln's own temp files go here; it must stay empty.
+mkdir "$T/tmp"
+export TMPDIR="$T/tmp"
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+notok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
+}
+check() { # check DESCRIPTION COMMAND...: ok iff COMMAND succeeds
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else notok "$d" "$(cat "$T/err" 2>/dev/null)"; fi
+}
+
+have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# krun FIXTURE ARGS...: kiln run on QEMU with a stand-in kernel; output in
+# $T/out and $T/err, status in $st.
+krun() {
+	fx=$1
+	shift
+	timeout -k 5 60 "$KILN" run --hypervisor qemu --kernel "$FX/$fx.elf" \
+		"$@" /bin/true >"$T/out" 2>"$T/err" </dev/null
+	st=$?
+}
+
+out_is() { printf '%s' "$1" | cmp -s - "$T/out"; }
+
+for code in 0 1 42 200 255; do
+	krun "fx-exit-$code"
+	check "status $code from the COM2 record" [ "$st" -eq "$code" ]
+done
+check "console output arrives on stdout" out_is 'hi
+'
+for code in 0 42; do
+	krun "fx-norecord-$code"
+	check "status $code from isa-debug-exit alone" [ "$st" -eq "$code" ]
+done
+
+krun fx-triple
+check "guest reset: status 121" [ "$st" -eq 121 ]
+check "guest reset: one message" grep -q 'reset without reporting' "$T/err"
+
+krun fx-bulk
+awk 'BEGIN { for (i = 0; i < 2000; i++)
+	print "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM" }' >"$T/bulk"
+check "100000 bytes of console output arrive whole" cmp -s "$T/bulk" "$T/out"
+
+start=$(date +%s)
+krun fx-spin --timeout 2
+check "--timeout 2: status 124" [ "$st" -eq 124 ]
+check "--timeout 2: says so" grep -q 'timeout 2 s' "$T/err"
+check "--timeout 2: stopped within 30 s" [ $(($(date +%s) - start)) -lt 30 ]
+
+# A private copy of the spinning kernel, so that pgrep finds our QEMU only.
+cp "$FX/fx-spin.elf" "$T/spin-$$.elf"
+
+# spin_until_hi: starts kiln on the spinning kernel in its own session
+# (so the group can be signalled like a terminal's Ctrl-C), waits until
+# "hi" is on its stdout while it still runs; $pid is kiln (= the group).
+spin_until_hi() {
+	setsid "$KILN" run --hypervisor qemu --kernel "$T/spin-$$.elf" \
+		/bin/true >"$T/out" 2>"$T/err" </dev/null &
+	pid=$!
+	i=0
+	while [ $i -lt 300 ] && ! grep -q '^hi$' "$T/out" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q '^hi$' "$T/out" && kill -0 "$pid" 2>/dev/null
+}
+
+no_qemu_left() {
+	sleep 0.3
+	! pgrep -f "spin-$$.elf" >/dev/null
+}
+
+if spin_until_hi; then
+	ok "console output is live (seen while the VM runs)"
+	kill -INT "$pid"
+	wait "$pid"
+	st=$?
+	check "SIGINT to kiln: status 130" [ "$st" -eq 130 ]
+	check "SIGINT to kiln: QEMU is gone" no_qemu_left
+else
+	notok "console output is live (seen while the VM runs)"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+fi
+
+if spin_until_hi; then
+	kill -INT -- "-$pid" # the whole process group: a terminal's Ctrl-C
+	wait "$pid"
+	st=$?
+	check "Ctrl-C (SIGINT to the group): status 130" [ "$st" -eq 130 ]
+	check "Ctrl-C: QEMU is gone" no_qemu_left
+else
+	notok "Ctrl-C (SIGINT to the group): VM did not start"
+fi
+
+if spin_until_hi; then
+	kill -TERM "$pid"
+	wait "$pid"
+	st=$?
+	check "SIGTERM to kiln: status 143" [ "$st" -eq 143 ]
+	check "SIGTERM to kiln: QEMU is gone" no_qemu_left
+else
+	notok "SIGTERM to kiln: VM did not start"
+fi
+
+if spin_until_hi; then
+	kill -KILL "$pid"
+	wait "$pid"
+	check "SIGKILL to kiln: QEMU dies with it" no_qemu_left
+else
+	notok "SIGKILL to kiln: VM did not start"
+fi
+
+check "no temp file left in \$TMPDIR" [ -z "$(ls -A "$TMPDIR")" ]
+
+# The default hypervisor and its notice.
+timeout -k 5 60 "$KILN" run --kernel "$FX/fx-exit-42.elf" /bin/true \
+	>"$T/out" 2>"$T/err" </dev/null
+st=$?
+if have_kvm; then
+	check "with /dev/kvm: no QEMU notice" ! grep -q -x -F "$NOTICE" "$T/err"
+else
+	check "no /dev/kvm: default falls back to QEMU, status 42" [ "$st" -eq 42 ]
+	check "no /dev/kvm: exactly one notice line on stderr" \
+		[ "$(grep -c -x -F "$NOTICE" "$T/err")" -eq 1 ]
+	check "no /dev/kvm: nothing else on stderr" \
+		[ "$(wc -l <"$T/err")" -eq 1 ]
+	krun fx-exit-42
+	check "--hypervisor qemu: no notice" ! grep -q -F "$NOTICE" "$T/err"
+	timeout 60 "$KILN" run --hypervisor kiln --kernel "$FX/fx-exit-42.elf" \
+		/bin/true >"$T/out" 2>"$T/err" </dev/null
+	st=$?
+	check "--hypervisor kiln without /dev/kvm: status 125" [ "$st" -eq 125 ]
+	check "--hypervisor kiln without /dev/kvm: names the fix" \
+		grep -q -e '--hypervisor qemu' "$T/err"
+fi
+
+# QEMU itself failing.
+KILN_QEMU=/no/such/qemu krun fx-exit-42
+check "missing QEMU binary: status 125" [ "$st" -eq 125 ]
+cat >"$T/fakeqemu" <<'EOS'
+#!/bin/sh
+echo "qemu-system-x86_64: -kernel: some failure" >&2
+exit 1
+EOS
+chmod +x "$T/fakeqemu"
+KILN_QEMU=$T/fakeqemu krun fx-exit-42
+check "QEMU failure: status 125" [ "$st" -eq 125 ]
+check "QEMU failure: its stderr is shown" grep -q 'some failure' "$T/err"
+
+# A redirected stdout is appended to, never truncated or overwritten.
+{
+	echo before
+	"$KILN" run --hypervisor qemu --kernel "$FX/fx-exit-0.elf" /bin/true \
+		2>/dev/null </dev/null
+	echo after
+} >"$T/out"
+check "stdout redirected to a file keeps what came before" out_is 'before
+hi
+after
+'
+
+# The image is deterministic.
+for i in 1 2; do
+	"$KILN" run --hypervisor qemu --kernel "$FX/fx-exit-0.elf" \
+		--keep-rootfs "$T/r$i.cpio" -e A=1 /bin/echo x >/dev/null 2>&1
+done
+check "two packs of the same program give the same bytes" \
+	cmp -s "$T/r1.cpio" "$T/r2.cpio"
+
+check "no temp file left in \$TMPDIR at the end" [ -z "$(ls -A "$TMPDIR")" ]
+
+echo "cli_run: $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
