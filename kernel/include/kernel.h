@@ -23,7 +23,7 @@ typedef int64_t off_t;
 #define noreturn _Noreturn
 #define __packed __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))
-#define __unused __attribute__((unused))
+#define __maybe_unused __attribute__((unused))
 #define __section(s) __attribute__((section(s)))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
