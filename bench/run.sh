@@ -3,7 +3,7 @@
 # `make bench` calls it after building.  Benchmarks write their tables to
 # docs/ and are never part of the tests.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 failed=0
 for b in bench/*.sh; do
 	[ "$b" = bench/run.sh ] && continue

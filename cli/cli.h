@@ -13,8 +13,8 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
-	const char *usage;                 /* "run [OPTIONS] PROGRAM [ARGS...]" */
-	const char *summary;               /* one line for `kiln help` */
+	const char *usage;   /* "run [OPTIONS] PROGRAM [ARGS...]" */
+	const char *summary; /* one line for `kiln help` */
 };
 
 int cmd_run(int argc, char **argv);

@@ -25,43 +25,44 @@
 #include "util.h"
 
 #define RUN_MEMORY_DEFAULT_MIB 64
-#define RUN_MEMORY_MIN_MIB 2
+#define RUN_MEMORY_MIN_MIB     2
 /* Below the 32-bit PCI hole: one RAM region on every monitor. */
 #define RUN_MEMORY_MAX_MIB 3072
-#define RUN_TIMEOUT_MAX 31536000 /* a year */
-#define RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define RUN_TIMEOUT_MAX	   31536000 /* a year */
+#define RUN_DEFAULT_PATH                                                       \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define RUN_KERNEL_SYSTEM "/usr/local/lib/kiln/kiln.elf"
-#define MIB (1024 * 1024)
+#define MIB		  (1024 * 1024)
 
 const char cmd_run_help[] =
-	"usage: kiln run [OPTIONS] PROGRAM [ARGS...]\n"
-	"\n"
-	"Packs PROGRAM (a path, or a name searched in $PATH), its ELF\n"
-	"interpreter and shared libraries into an image, boots it in a VM in the\n"
-	"foreground and exits with the program's status.  Options stop at\n"
-	"PROGRAM: everything after it is the program's.\n"
-	"\n"
-	"Options:\n"
-	"  -e, --env KEY=VAL         set an environment variable (repeatable)\n"
-	"  -m, --memory SIZE         guest RAM, e.g. 64M, 1G (plain number: MiB;\n"
-	"                            default 64M, 2M to 3G)\n"
-	"      --file HOST:GUEST     put host file HOST at absolute path GUEST\n"
-	"                            (repeatable)\n"
-	"      --hypervisor NAME     kiln (KVM) or qemu; default kiln when\n"
-	"                            /dev/kvm is usable, else qemu without KVM\n"
-	"      --timeout SECONDS     stop the VM after SECONDS (status 124)\n"
-	"      --kernel PATH         kernel to boot (default $KILN_KERNEL, else\n"
-	"                            kiln.elf next to kiln, else\n"
-	"                            " RUN_KERNEL_SYSTEM ")\n"
-	"      --kernel-arg WORD     add WORD to the kernel command line\n"
-	"                            (debugging, e.g. kiln.debug; repeatable)\n"
-	"      --keep-rootfs PATH    also write the packed rootfs to PATH\n"
-	"  -h, --help                show this help\n"
-	"\n"
-	"Exit status: the program's; 120 kernel panic, 121 guest crash, 122 too\n"
-	"little memory, 124 timeout, 125 kiln or hypervisor error, 126 not a\n"
-	"runnable x86_64 program, 127 program or library not found,\n"
-	"128+N stopped by signal N.\n";
+    "usage: kiln run [OPTIONS] PROGRAM [ARGS...]\n"
+    "\n"
+    "Packs PROGRAM (a path, or a name searched in $PATH), its ELF\n"
+    "interpreter and shared libraries into an image, boots it in a VM in the\n"
+    "foreground and exits with the program's status.  Options stop at\n"
+    "PROGRAM: everything after it is the program's.\n"
+    "\n"
+    "Options:\n"
+    "  -e, --env KEY=VAL         set an environment variable (repeatable)\n"
+    "  -m, --memory SIZE         guest RAM, e.g. 64M, 1G (plain number: MiB;\n"
+    "                            default 64M, 2M to 3G)\n"
+    "      --file HOST:GUEST     put host file HOST at absolute path GUEST\n"
+    "                            (repeatable)\n"
+    "      --hypervisor NAME     kiln (KVM) or qemu; default kiln when\n"
+    "                            /dev/kvm is usable, else qemu without KVM\n"
+    "      --timeout SECONDS     stop the VM after SECONDS (status 124)\n"
+    "      --kernel PATH         kernel to boot (default $KILN_KERNEL, else\n"
+    "                            kiln.elf next to kiln, else\n"
+    "                            " RUN_KERNEL_SYSTEM ")\n"
+    "      --kernel-arg WORD     add WORD to the kernel command line\n"
+    "                            (debugging, e.g. kiln.debug; repeatable)\n"
+    "      --keep-rootfs PATH    also write the packed rootfs to PATH\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status: the program's; 120 kernel panic, 121 guest crash, 122 too\n"
+    "little memory, 124 timeout, 125 kiln or hypervisor error, 126 not a\n"
+    "runnable x86_64 program, 127 program or library not found,\n"
+    "128+N stopped by signal N.\n";
 
 enum run_hv {
 	RUN_HV_DEFAULT,
@@ -76,11 +77,11 @@ struct run_opts {
 	unsigned timeout_s;
 	const char *kernel;
 	const char *keep_rootfs;
-	struct strv env;         /* -e entries as given */
-	struct strv files;       /* --file specs as given */
+	struct strv env;   /* -e entries as given */
+	struct strv files; /* --file specs as given */
 	struct strv kernel_args;
-	const char *program;     /* as the user wrote it */
-	char **args;             /* the program's arguments */
+	const char *program; /* as the user wrote it */
+	char **args;	     /* the program's arguments */
 	int nargs;
 };
 
@@ -94,19 +95,25 @@ static void run_std_fds(void)
 
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
-	enum { OPT_FILE = 256, OPT_HV, OPT_TIMEOUT, OPT_KERNEL, OPT_KEEP,
-	       OPT_KARG };
+	enum {
+		OPT_FILE = 256,
+		OPT_HV,
+		OPT_TIMEOUT,
+		OPT_KERNEL,
+		OPT_KEEP,
+		OPT_KARG
+	};
 	static const struct option longopts[] = {
-		{ "env", required_argument, NULL, 'e' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "file", required_argument, NULL, OPT_FILE },
-		{ "hypervisor", required_argument, NULL, OPT_HV },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "kernel-arg", required_argument, NULL, OPT_KARG },
-		{ "keep-rootfs", required_argument, NULL, OPT_KEEP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"env", required_argument, NULL, 'e'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"file", required_argument, NULL, OPT_FILE},
+	    {"hypervisor", required_argument, NULL, OPT_HV},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"kernel", required_argument, NULL, OPT_KERNEL},
+	    {"kernel-arg", required_argument, NULL, OPT_KARG},
+	    {"keep-rootfs", required_argument, NULL, OPT_KEEP},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char err[512];
 	int c;
@@ -120,7 +127,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'e':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
 				cli_error("invalid environment entry '%s' "
-					  "(use -e KEY=VALUE)", optarg);
+					  "(use -e KEY=VALUE)",
+					  optarg);
 				return -1;
 			}
 			if (strv_push(&o->env, optarg) < 0)
@@ -133,14 +141,17 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			}
 			if (o->memory_mib < RUN_MEMORY_MIN_MIB) {
-				cli_error("memory size '%s' is below the minimum "
-					  "of %dM", optarg, RUN_MEMORY_MIN_MIB);
+				cli_error(
+				    "memory size '%s' is below the minimum "
+				    "of %dM",
+				    optarg, RUN_MEMORY_MIN_MIB);
 				return -1;
 			}
 			if (o->memory_mib > RUN_MEMORY_MAX_MIB) {
-				cli_error("memory size '%s' is above the maximum "
-					  "of 3G (%dM)", optarg,
-					  RUN_MEMORY_MAX_MIB);
+				cli_error(
+				    "memory size '%s' is above the maximum "
+				    "of 3G (%dM)",
+				    optarg, RUN_MEMORY_MAX_MIB);
 				return -1;
 			}
 			o->memory_given = 1;
@@ -155,8 +166,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			} else if (strcmp(optarg, "qemu") == 0) {
 				o->hv = RUN_HV_QEMU;
 			} else {
-				cli_error("unknown hypervisor '%s' (use kiln or "
-					  "qemu)", optarg);
+				cli_error(
+				    "unknown hypervisor '%s' (use kiln or "
+				    "qemu)",
+				    optarg);
 				return -1;
 			}
 			break;
@@ -166,10 +179,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
-			    errno != 0 || v == 0 || v > RUN_TIMEOUT_MAX) {
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || v == 0 ||
+			    v > RUN_TIMEOUT_MAX) {
 				cli_error("invalid timeout '%s' (use whole "
-					  "seconds, e.g. --timeout 30)", optarg);
+					  "seconds, e.g. --timeout 30)",
+					  optarg);
 				return -1;
 			}
 			o->timeout_s = (unsigned)v;
@@ -179,9 +194,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			o->kernel = optarg;
 			break;
 		case OPT_KARG:
-			if (optarg[0] == '\0' || strpbrk(optarg, " \t\n") != NULL) {
-				cli_error("invalid --kernel-arg '%s' (one word, "
-					  "no spaces)", optarg);
+			if (optarg[0] == '\0' ||
+			    strpbrk(optarg, " \t\n") != NULL) {
+				cli_error(
+				    "invalid --kernel-arg '%s' (one word, "
+				    "no spaces)",
+				    optarg);
 				return -1;
 			}
 			if (strv_push(&o->kernel_args, optarg) < 0)
@@ -194,15 +212,18 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			return 1;
 		case ':':
 			cli_error("option '%s' needs a value (see 'kiln run "
-				  "--help')", argv[optind - 1]);
+				  "--help')",
+				  argv[optind - 1]);
 			return -1;
 		default:
 			if (optopt != 0)
 				cli_error("unknown option '-%c' (see 'kiln run "
-					  "--help')", optopt);
+					  "--help')",
+					  optopt);
 			else
 				cli_error("unknown option '%s' (see 'kiln run "
-					  "--help')", argv[optind - 1]);
+					  "--help')",
+					  argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -241,7 +262,7 @@ static char *run_find_program(const char *prog, char **shown, int *status)
 	}
 	if (strchr(prog, '/') == NULL) {
 		const char *path = getenv("PATH");
-		char *copy, *save = NULL;
+		char *copy;
 
 		if (path == NULL)
 			path = RUN_DEFAULT_PATH;
@@ -267,7 +288,6 @@ static char *run_find_program(const char *prog, char **shown, int *status)
 			}
 			free(cand);
 		}
-		(void)save;
 		free(copy);
 		if (*shown == NULL) {
 			cli_error("cannot find program '%s' (not in $PATH)",
@@ -288,10 +308,10 @@ static char *run_find_program(const char *prog, char **shown, int *status)
 	}
 	{
 		const char *p = *shown;
-		int dotdot = strstr(p, "/../") != NULL ||
-			     strncmp(p, "../", 3) == 0 ||
-			     (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0) ||
-			     strcmp(p, "..") == 0;
+		int dotdot =
+		    strstr(p, "/../") != NULL || strncmp(p, "../", 3) == 0 ||
+		    (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0) ||
+		    strcmp(p, "..") == 0;
 		if (dotdot) {
 			char *dir = util_dirname(p), real[PATH_MAX];
 			const char *base = strrchr(p, '/') + 1;
@@ -363,7 +383,8 @@ static int run_check_files(const struct run_opts *o)
 
 		if (run_split_file(o->files.v[i], &host, &guest) < 0) {
 			cli_error("invalid --file '%s' (use HOST:GUEST, GUEST "
-				  "an absolute path)", o->files.v[i]);
+				  "an absolute path)",
+				  o->files.v[i]);
 			return -1;
 		}
 		if (stat(host, &st) < 0) {
@@ -374,7 +395,8 @@ static int run_check_files(const struct run_opts *o)
 		}
 		if (!S_ISREG(st.st_mode)) {
 			cli_error("--file: '%s' is not a regular file (files "
-				  "only)", host);
+				  "only)",
+				  host);
 			free(host);
 			return -1;
 		}
@@ -459,8 +481,8 @@ static char *run_find_kernel(const char *opt)
 		return strdup(RUN_KERNEL_SYSTEM);
 	}
 	cli_error("cannot find the kernel: no '%s' or '%s' (run 'make', or "
-		  "pass --kernel)", beside ? beside : "kiln.elf",
-		  RUN_KERNEL_SYSTEM);
+		  "pass --kernel)",
+		  beside ? beside : "kiln.elf", RUN_KERNEL_SYSTEM);
 	free(beside);
 	return NULL;
 }
@@ -479,7 +501,8 @@ static char *run_config_text(const struct run_opts *o, const char *exe)
 	for (int i = 0; i < o->nargs; i++)
 		if (strv_push(&cfg.args, o->args[i]) < 0)
 			goto out;
-	if (config_env_set(&cfg, "PATH=" RUN_DEFAULT_PATH, err, sizeof(err)) < 0 ||
+	if (config_env_set(&cfg, "PATH=" RUN_DEFAULT_PATH, err, sizeof(err)) <
+		0 ||
 	    config_env_set(&cfg, "HOME=/", err, sizeof(err)) < 0)
 		goto out;
 	for (size_t i = 0; i < o->env.n; i++)
@@ -495,8 +518,8 @@ out:
 
 /* Packs the image into a nameless temp file; returns its fd, or -1 with
  * *status set after printing why. */
-static int run_pack(const struct run_opts *o, const char *exe,
-		    uint64_t *size, int *status)
+static int run_pack(const struct run_opts *o, const char *exe, uint64_t *size,
+		    int *status)
 {
 	struct rootfs fs;
 	char err[1024], *config = NULL;
@@ -600,14 +623,15 @@ int cmd_run(int argc, char **argv)
 	if (elf_read(shown, &info, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		status = info.error == ELF_ERR_IO && info.sys_errno == ENOENT
-				 ? KILN_EXIT_NOTFOUND
-				 : KILN_EXIT_NOEXEC;
+			     ? KILN_EXIT_NOTFOUND
+			     : KILN_EXIT_NOEXEC;
 		elf_release(&info);
 		goto out;
 	}
 	elf_release(&info);
 	if (stat(exe, &st) == 0 && (st.st_mode & 0111) == 0) {
-		cli_error("'%s' is not executable (chmod +x '%s')", shown, shown);
+		cli_error("'%s' is not executable (chmod +x '%s')", shown,
+			  shown);
 		status = KILN_EXIT_NOEXEC;
 		goto out;
 	}
@@ -631,35 +655,48 @@ int cmd_run(int argc, char **argv)
 		 * memory: the first MiB (the kernel loads at 1 MiB), the
 		 * kernel, the rootfs (the kernel's files point into it) and
 		 * a MiB for page tables, heap and the program's stack. */
-		uint64_t ksize = stat(kernel, &st) == 0 ? (uint64_t)st.st_size : 0;
-		uint64_t need = (2 * (uint64_t)MIB + ksize + rootfs_size + MIB - 1) / MIB;
+		uint64_t ksize =
+		    stat(kernel, &st) == 0 ? (uint64_t)st.st_size : 0;
+		uint64_t need =
+		    (2 * (uint64_t)MIB + ksize + rootfs_size + MIB - 1) / MIB;
 		if (o.memory_mib < need) {
-			cli_error("not enough guest memory: the image needs at "
-				  "least %llu MiB (rootfs %.1f MiB, kernel %llu "
-				  "KiB) but guest memory is %llu MiB%s; use "
-				  "--memory %lluM or more",
-				  (unsigned long long)need,
-				  (double)rootfs_size / MIB,
-				  (unsigned long long)(ksize / 1024),
-				  (unsigned long long)o.memory_mib,
-				  o.memory_given ? "" : " (the default)",
-				  (unsigned long long)need);
+			cli_error(
+			    "not enough guest memory: the image needs at "
+			    "least %llu MiB (rootfs %.1f MiB, kernel %llu "
+			    "KiB) but guest memory is %llu MiB%s; use "
+			    "--memory %lluM or more",
+			    (unsigned long long)need, (double)rootfs_size / MIB,
+			    (unsigned long long)(ksize / 1024),
+			    (unsigned long long)o.memory_mib,
+			    o.memory_given ? "" : " (the default)",
+			    (unsigned long long)need);
 			status = KILN_EXIT_NOMEM;
 			goto out;
 		}
 	}
 
-	kvm = hv_kvm_usable(why, sizeof(why));
+	/* KILN_KVM=0/1 overrides the probe: tests of the fallback on KVM
+	 * hosts, and of the kiln-vmm plumbing (with $KILN_VMM) without. */
+	if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "0") == 0) {
+		kvm = 0;
+		snprintf(why, sizeof(why), "disabled by KILN_KVM=0");
+	} else if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "1") == 0) {
+		kvm = 1;
+	} else {
+		kvm = hv_kvm_usable(why, sizeof(why));
+	}
 	if (o.hv == RUN_HV_KILN && !kvm) {
-		cli_error("--hypervisor kiln needs KVM: cannot open '/dev/kvm': "
-			  "%s (use --hypervisor qemu)", why);
+		cli_error(
+		    "--hypervisor kiln needs KVM: cannot open '/dev/kvm': "
+		    "%s (use --hypervisor qemu)",
+		    why);
 		goto out;
 	}
 	if (o.hv == RUN_HV_DEFAULT) {
 		o.hv = kvm ? RUN_HV_KILN : RUN_HV_QEMU;
 		if (!kvm)
 			fprintf(stderr, "kiln: /dev/kvm not available, using "
-				"QEMU without KVM (slow)\n");
+					"QEMU without KVM (slow)\n");
 	}
 	boot.kernel = kernel;
 	boot.initrd_fd = fd;
@@ -670,19 +707,21 @@ int cmd_run(int argc, char **argv)
 
 	if (o.hv == RUN_HV_KILN) {
 		const char *env = getenv("KILN_VMM");
-		vmm = env && env[0] ? strdup(env)
-				    : util_asprintf("%s/kiln-vmm", cli_self_dir());
+		vmm = env && env[0]
+			  ? strdup(env)
+			  : util_asprintf("%s/kiln-vmm", cli_self_dir());
 		if (vmm == NULL || access(vmm, X_OK) < 0) {
-			cli_error("cannot find kiln-vmm at '%s' (run 'make', set "
-				  "$KILN_VMM, or use --hypervisor qemu)",
-				  vmm ? vmm : "kiln-vmm");
+			cli_error(
+			    "cannot find kiln-vmm at '%s' (run 'make', set "
+			    "$KILN_VMM, or use --hypervisor qemu)",
+			    vmm ? vmm : "kiln-vmm");
 			goto out;
 		}
 		status = hv_run_kiln(&boot, vmm);
 	} else {
 		const char *qemu = getenv("KILN_QEMU");
-		status = hv_run_qemu(&boot, qemu && qemu[0] ? qemu
-							    : "qemu-system-x86_64");
+		status = hv_run_qemu(
+		    &boot, qemu && qemu[0] ? qemu : "qemu-system-x86_64");
 	}
 out:
 	if (fd >= 0)

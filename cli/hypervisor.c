@@ -45,7 +45,7 @@
 /* Bytes of COM2 kept; the record is a dozen bytes. */
 #define HV_RECORD_MAX 256
 
-static volatile sig_atomic_t hv_signal;  /* first signal received */
+static volatile sig_atomic_t hv_signal;	 /* first signal received */
 static volatile sig_atomic_t hv_signals; /* how many */
 /* 0: no child yet (a signal exits at once); > 0: running child to stop;
  * -1: child reaped (a signal is only recorded). */
@@ -67,16 +67,30 @@ static void hv_on_signal(int sig)
 	errno = saved;
 }
 
+/* Signals kiln stops the VM for, and whether each was ignored when kiln
+ * started: a background job of a non-interactive shell starts with SIGINT
+ * ignored and nohup ignores SIGHUP; like any well-behaved program, kiln
+ * (and its monitor) then keep ignoring them. */
+static const int hv_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static int hv_ignored[3];
+
 void hv_signals_install(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = hv_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (int i = 0; i < 3; i++) {
+		int sig = hv_stop_signals[i];
+
+		if (sig != SIGTERM && sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN) {
+			hv_ignored[i] = 1;
+			continue;
+		}
+		sigaction(sig, &sa, NULL);
+	}
 	/* A closed stdout pipe must not kill kiln before it stops the VM. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -135,9 +149,9 @@ static pid_t hv_spawn(char *const argv[], const int *keep_fds, int out_fd,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	pid = fork();
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		for (int i = 0; i < 3; i++)
+			signal(hv_stop_signals[i],
+			       hv_ignored[i] ? SIG_IGN : SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -147,12 +161,12 @@ static pid_t hv_spawn(char *const argv[], const int *keep_fds, int out_fd,
 			fcntl(*k, F_SETFD, 0);
 		if (out_fd >= 0) {
 			int nul = open("/dev/null", O_RDONLY);
-			if (nul < 0 || dup2(nul, 0) < 0 || dup2(out_fd, 1) < 0 ||
-			    dup2(err_fd, 2) < 0)
+			if (nul < 0 || dup2(nul, 0) < 0 ||
+			    dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 				goto child_fail;
 		}
 		execvp(argv[0], argv);
-child_fail:
+	child_fail:
 		e = errno;
 		n = write(ep[1], &e, sizeof(e));
 		(void)n;
@@ -177,9 +191,10 @@ child_fail:
 			;
 		hv_child = -1;
 		if (e == ENOENT && strchr(argv[0], '/') == NULL)
-			cli_error("cannot run '%s': not found in $PATH "
-				  "(install qemu-system-x86: sh scripts/deps.sh)",
-				  argv[0]);
+			cli_error(
+			    "cannot run '%s': not found in $PATH "
+			    "(install qemu-system-x86: sh scripts/deps.sh)",
+			    argv[0]);
 		else
 			cli_error("cannot run '%s': %s", argv[0], strerror(e));
 		return -1;
@@ -212,8 +227,15 @@ static void hv_tty_save(struct hv_tty *t)
 
 static void hv_tty_restore(const struct hv_tty *t)
 {
-	if (t->saved)
-		tcsetattr(0, TCSANOW, &t->tio);
+	struct termios now;
+
+	/* Only when something changed, and only from the foreground: a
+	 * background kiln calling tcsetattr() would be stopped by SIGTTOU. */
+	if (!t->saved || tcgetattr(0, &now) < 0 ||
+	    memcmp(&now, &t->tio, sizeof(now)) == 0 ||
+	    tcgetpgrp(0) != getpgrp())
+		return;
+	tcsetattr(0, TCSANOW, &t->tio);
 }
 
 int hv_run_kiln(const struct hv_boot *b, const char *vmm)
@@ -221,7 +243,7 @@ int hv_run_kiln(const struct hv_boot *b, const char *vmm)
 	char initrd[32], mem[32], tmo[32];
 	char *cmdline = hv_cmdline(b, NULL);
 	char *argv[16];
-	int keep[] = { b->initrd_fd, -1 };
+	int keep[] = {b->initrd_fd, -1};
 	int n = 0, st;
 	struct hv_tty tty;
 	pid_t pid;
@@ -281,8 +303,8 @@ int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
 	rc |= strv_push(argv, b->kvm ? "kvm" : "tcg");
 	/* The default CPU model: `-cpu host` fails on some nested hosts. */
 	rc |= strv_push(argv, "-m");
-	rc |= strv_push_owned(argv, util_asprintf("%llu",
-						  (unsigned long long)b->memory_mib));
+	rc |= strv_push_owned(
+	    argv, util_asprintf("%llu", (unsigned long long)b->memory_mib));
 	rc |= strv_push(argv, "-nodefaults");
 	rc |= strv_push(argv, "-no-user-config");
 	rc |= strv_push(argv, "-display");
@@ -297,13 +319,13 @@ int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
 	rc |= strv_push(argv, "-device");
 	rc |= strv_push(argv, "isa-debug-exit,iobase=0xf4,iosize=0x04");
 	rc |= strv_push(argv, "-chardev");
-	rc |= strv_push_owned(argv, util_asprintf("file,id=con,path=/dev/fd/%d",
-						  con_fd));
+	rc |= strv_push_owned(
+	    argv, util_asprintf("file,id=con,path=/dev/fd/%d", con_fd));
 	rc |= strv_push(argv, "-serial");
 	rc |= strv_push(argv, "chardev:con");
 	rc |= strv_push(argv, "-chardev");
-	rc |= strv_push_owned(argv, util_asprintf("file,id=kexit,path=/dev/fd/%d",
-						  exit_fd));
+	rc |= strv_push_owned(
+	    argv, util_asprintf("file,id=kexit,path=/dev/fd/%d", exit_fd));
 	rc |= strv_push(argv, "-device");
 	rc |= strv_push(argv, "isa-serial,chardev=kexit,iobase=0x2f8,irq=3");
 	return rc ? -1 : 0;
@@ -367,10 +389,10 @@ static void hv_show_stderr(const char *buf, size_t n)
 
 int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 {
-	int con[2] = { -1, -1 }, ex[2] = { -1, -1 }, er[2] = { -1, -1 };
+	int con[2] = {-1, -1}, ex[2] = {-1, -1}, er[2] = {-1, -1};
 	char rec[HV_RECORD_MAX], *errbuf = NULL;
 	size_t nrec = 0, nerr = 0;
-	struct strv argv = { 0 };
+	struct strv argv = {0};
 	int status = KILN_EXIT_MONITOR, broken = 0, timed_out = 0, st;
 	int64_t deadline = 0;
 	struct hv_tty tty;
@@ -387,7 +409,7 @@ int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 		goto out;
 	}
 	{
-		int keep[] = { b->initrd_fd, con[1], ex[1], -1 };
+		int keep[] = {b->initrd_fd, con[1], ex[1], -1};
 		hv_stop_sig = SIGKILL;
 		hv_tty_save(&tty);
 		pid = hv_spawn(argv.v, keep, er[1], er[1]);
@@ -404,9 +426,9 @@ int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 	/* Copy until QEMU closes all three pipes (it exited). */
 	for (;;) {
 		struct pollfd pfd[3] = {
-			{ .fd = con[0], .events = POLLIN },
-			{ .fd = ex[0], .events = POLLIN },
-			{ .fd = er[0], .events = POLLIN },
+		    {.fd = con[0], .events = POLLIN},
+		    {.fd = ex[0], .events = POLLIN},
+		    {.fd = er[0], .events = POLLIN},
 		};
 		int wait_ms = -1, r;
 		char buf[65536];
@@ -440,7 +462,9 @@ int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 				continue;
 			if (n <= 0) {
 				close(pfd[i].fd);
-				*(i == 0 ? &con[0] : i == 1 ? &ex[0] : &er[0]) = -1;
+				*(i == 0   ? &con[0]
+				  : i == 1 ? &ex[0]
+					   : &er[0]) = -1;
 				continue;
 			}
 			if (i == 0) {
@@ -483,7 +507,8 @@ int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 			  "(a triple fault or a kernel crash?)");
 		hv_show_stderr(errbuf, nerr);
 		status = KILN_EXIT_GUEST_CRASH;
-	} else if ((WEXITSTATUS(st) & 1) && !(WEXITSTATUS(st) == 1 && nerr > 0)) {
+	} else if ((WEXITSTATUS(st) & 1) &&
+		   !(WEXITSTATUS(st) == 1 && nerr > 0)) {
 		/* isa-debug-exit without a record (an older kernel): 7 bits */
 		status = WEXITSTATUS(st) >> 1;
 	} else {

@@ -14,12 +14,12 @@
 #include "util.h"
 
 struct hv_boot {
-	const char *kernel;           /* PVH ELF kernel (kiln.elf) */
-	int initrd_fd;                /* the rootfs; given as /dev/fd/N */
+	const char *kernel; /* PVH ELF kernel (kiln.elf) */
+	int initrd_fd;	    /* the rootfs; given as /dev/fd/N */
 	uint64_t memory_mib;
-	unsigned timeout_s;           /* 0: no limit */
+	unsigned timeout_s;		/* 0: no limit */
 	const struct strv *kernel_args; /* extra command-line words */
-	int kvm;                      /* QEMU: -accel kvm (else tcg) */
+	int kvm;			/* QEMU: -accel kvm (else tcg) */
 };
 
 /* 1 if /dev/kvm can be opened read-write; else 0 with the reason (an
@@ -27,9 +27,11 @@ struct hv_boot {
 int hv_kvm_usable(char *why, size_t whylen);
 
 /*
- * Installs kiln's SIGINT/SIGTERM/SIGHUP handlers.  Until a child runs, a
- * signal ends kiln at once with 128 + the signal (nothing to undo then:
- * the rootfs is an unlinked temp file).  Call before packing.
+ * Installs kiln's SIGINT/SIGTERM/SIGHUP handlers (SIGINT and SIGHUP stay
+ * ignored, for kiln and its monitor, if they were ignored at start: a
+ * background job of a script, nohup).  Until a child runs, a signal ends
+ * kiln at once with 128 + the signal (nothing to undo then: the rootfs is
+ * an unlinked temp file).  Call before packing.
  */
 void hv_signals_install(void);
 
@@ -42,9 +44,9 @@ int hv_run_kiln(const struct hv_boot *b, const char *vmm);
  * isa-debug-exit, else a KILN_EXIT_* status after printing why. */
 int hv_run_qemu(const struct hv_boot *b, const char *qemu);
 
-/* QEMU's argument vector for b, with COM1 and COM2 written to the given
- * file descriptors (as /dev/fd/N).  Exposed for tests and `--dry-run`-like
- * debugging; 0 or -1 when out of memory. */
+/* Appends QEMU's argument vector for b to argv, with COM1 and COM2
+ * written to the given file descriptors (as /dev/fd/N); 0, or -1 when out
+ * of memory.  docs/cli.md shows the result. */
 int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
 		 int exit_fd, struct strv *argv);
 

@@ -18,11 +18,10 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run [OPTIONS] PROGRAM [ARGS...]",
-	  "pack a program into an image and boot it in the foreground" },
-	{ "version", cmd_version, "version",
-	  "print kiln's version and ABI version" },
-	{ "help", cmd_help, "help [COMMAND]", "show help for kiln or a command" },
+    {"run", cmd_run, "run [OPTIONS] PROGRAM [ARGS...]",
+     "pack a program into an image and boot it in the foreground"},
+    {"version", cmd_version, "version", "print kiln's version and ABI version"},
+    {"help", cmd_help, "help [COMMAND]", "show help for kiln or a command"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -66,7 +65,8 @@ static void main_usage(FILE *f)
 		   "Runs ordinary Linux x86_64 programs as unikernels.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
 	fprintf(f, "\nRun 'kiln help COMMAND' or 'kiln COMMAND --help' for "
 		   "details.\n");
 }

@@ -21,15 +21,16 @@ void config_release(struct config *c)
 	config_init(c);
 }
 
-int config_env_set(struct config *c, const char *kv, char *err,
-		   size_t errlen)
+int config_env_set(struct config *c, const char *kv, char *err, size_t errlen)
 {
 	const char *eq = strchr(kv, '=');
 	size_t klen;
 
 	if (eq == NULL || eq == kv)
-		return util_err(err, errlen, "invalid environment entry '%s' "
-				"(use KEY=VALUE)", kv);
+		return util_err(err, errlen,
+				"invalid environment entry '%s' "
+				"(use KEY=VALUE)",
+				kv);
 	klen = (size_t)(eq - kv) + 1; /* key and its '=' */
 	for (size_t i = 0; i < c->env.n; i++) {
 		if (strncmp(c->env.v[i], kv, klen) == 0) {
@@ -150,8 +151,7 @@ char *config_format(const struct config *c)
 	return text;
 }
 
-int config_parse(const char *text, struct config *c, char *err,
-		 size_t errlen)
+int config_parse(const char *text, struct config *c, char *err, size_t errlen)
 {
 	const char *line = text;
 	int lineno = 0;
@@ -173,8 +173,10 @@ int config_parse(const char *text, struct config *c, char *err,
 		}
 		if (sp == NULL) {
 			free(copy);
-			return util_err(err, errlen, "config line %d has no "
-					"value", lineno);
+			return util_err(err, errlen,
+					"config line %d has no "
+					"value",
+					lineno);
 		}
 		*sp = '\0';
 		if (config_decode(sp + 1, &val, err, errlen) < 0) {
@@ -198,8 +200,10 @@ int config_parse(const char *text, struct config *c, char *err,
 		free(val);
 		free(copy);
 		if (rc < 0)
-			return util_err(err, errlen, "config line %d: cannot "
-					"store it", lineno);
+			return util_err(err, errlen,
+					"config line %d: cannot "
+					"store it",
+					lineno);
 		line += len + (nl ? 1 : 0);
 	}
 	return 0;

@@ -13,10 +13,10 @@
 #include "util.h"
 
 struct config {
-	char *exe;        /* absolute path inside the rootfs */
+	char *exe;	  /* absolute path inside the rootfs */
 	struct strv args; /* argv[0], argv[1], ... */
 	struct strv env;  /* "K=V" entries, at most one per key */
-	char *cwd;        /* working directory; NULL means "/" */
+	char *cwd;	  /* working directory; NULL means "/" */
 };
 
 void config_init(struct config *c);
@@ -27,8 +27,7 @@ void config_release(struct config *c);
  * in place (so order is stable), or appends.  -1 (message in err) if kv
  * has no '=' or an empty key.
  */
-int config_env_set(struct config *c, const char *kv, char *err,
-		   size_t errlen);
+int config_env_set(struct config *c, const char *kv, char *err, size_t errlen);
 
 /* The config file's text in a new buffer (caller frees), or NULL when out
  * of memory.  Keys come in the order exe, arg..., env..., cwd. */
@@ -36,8 +35,7 @@ char *config_format(const struct config *c);
 
 /* Parses config text into c (initialized by the caller); unknown keys are
  * ignored, as the kernel does.  -1 with err on a malformed line. */
-int config_parse(const char *text, struct config *c, char *err,
-		 size_t errlen);
+int config_parse(const char *text, struct config *c, char *err, size_t errlen);
 
 /* Percent-encodes s (see abi.h) into a new string, or NULL (no memory). */
 char *config_encode(const char *s);

@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define CPIO_HEADER_SIZE 110
-#define CPIO_TRAILER "TRAILER!!!"
+#define CPIO_TRAILER	 "TRAILER!!!"
 
 void cpio_init(struct cpio_writer *w, FILE *out)
 {
@@ -23,8 +23,8 @@ void cpio_init(struct cpio_writer *w, FILE *out)
 	w->offset = 0;
 }
 
-static int cpio_write(struct cpio_writer *w, const void *p, size_t n,
-		      char *err, size_t errlen)
+static int cpio_write(struct cpio_writer *w, const void *p, size_t n, char *err,
+		      size_t errlen)
 {
 	if (n > 0 && fwrite(p, 1, n, w->out) != n)
 		return util_err(err, errlen, "cannot write the archive: %s",
@@ -50,8 +50,10 @@ static int cpio_header(struct cpio_writer *w, const char *name, uint32_t ino,
 	size_t namesize = strlen(name) + 1;
 
 	if (size > UINT32_MAX)
-		return util_err(err, errlen, "'%s' is too large for a cpio "
-				"archive (4 GiB at most)", name);
+		return util_err(err, errlen,
+				"'%s' is too large for a cpio "
+				"archive (4 GiB at most)",
+				name);
 	snprintf(hdr, sizeof(hdr),
 		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
 		 ino, mode, 0u, 0u, nlink, 0u, (uint32_t)size, 0u, 0u, 0u, 0u,

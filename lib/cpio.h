@@ -16,9 +16,9 @@
 #include <stdio.h>
 
 struct cpio_writer {
-	FILE *out;        /* not owned: cpio_finish() flushes, never closes */
+	FILE *out; /* not owned: cpio_finish() flushes, never closes */
 	uint32_t next_ino;
-	uint64_t offset;  /* bytes written so far */
+	uint64_t offset; /* bytes written so far */
 };
 
 void cpio_init(struct cpio_writer *w, FILE *out);

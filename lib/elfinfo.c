@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 /* Limits on what we read from untrusted files (all far beyond real ones). */
-#define ELF_MAX_STRING 4096     /* PT_INTERP, DT_NEEDED, DT_RUNPATH text */
-#define ELF_MAX_DYN 65536       /* entries of the dynamic section */
+#define ELF_MAX_STRING 4096  /* PT_INTERP, DT_NEEDED, DT_RUNPATH text */
+#define ELF_MAX_DYN    65536 /* entries of the dynamic section */
 
 struct elf_file {
 	int fd;
@@ -30,18 +30,30 @@ struct elf_file {
 const char *elf_machine_name(unsigned machine)
 {
 	switch (machine) {
-	case EM_386: return "i386";
-	case EM_X86_64: return "x86_64";
-	case EM_AARCH64: return "aarch64";
-	case EM_ARM: return "arm";
-	case EM_RISCV: return "riscv";
-	case EM_PPC64: return "ppc64";
-	case EM_PPC: return "ppc";
-	case EM_S390: return "s390";
-	case EM_MIPS: return "mips";
-	case EM_SPARCV9: return "sparc64";
-	case EM_LOONGARCH: return "loongarch";
-	default: return NULL;
+	case EM_386:
+		return "i386";
+	case EM_X86_64:
+		return "x86_64";
+	case EM_AARCH64:
+		return "aarch64";
+	case EM_ARM:
+		return "arm";
+	case EM_RISCV:
+		return "riscv";
+	case EM_PPC64:
+		return "ppc64";
+	case EM_PPC:
+		return "ppc";
+	case EM_S390:
+		return "s390";
+	case EM_MIPS:
+		return "mips";
+	case EM_SPARCV9:
+		return "sparc64";
+	case EM_LOONGARCH:
+		return "loongarch";
+	default:
+		return NULL;
 	}
 }
 
@@ -62,7 +74,8 @@ static int elf_pread(const struct elf_file *f, void *buf, size_t len,
 		if (r == 0)
 			return util_err(err, errlen,
 					"'%s' is a truncated ELF file "
-					"(it shrank while being read)", f->path);
+					"(it shrank while being read)",
+					f->path);
 		done += (size_t)r;
 	}
 	return 0;
@@ -90,8 +103,10 @@ static int elf_read_string(const struct elf_file *f, uint64_t off,
 		limit = f->size;
 	if (off >= limit) {
 		info->error = ELF_ERR_MALFORMED;
-		return util_err(err, errlen, "'%s' is a malformed ELF file "
-				"(a string lies outside its table)", f->path);
+		return util_err(err, errlen,
+				"'%s' is a malformed ELF file "
+				"(a string lies outside its table)",
+				f->path);
 	}
 	avail = limit - off;
 	if (avail > sizeof(buf))
@@ -103,8 +118,10 @@ static int elf_read_string(const struct elf_file *f, uint64_t off,
 	nul = memchr(buf, '\0', (size_t)avail);
 	if (nul == NULL) {
 		info->error = ELF_ERR_MALFORMED;
-		return util_err(err, errlen, "'%s' is a malformed ELF file "
-				"(an unterminated or overlong string)", f->path);
+		return util_err(err, errlen,
+				"'%s' is a malformed ELF file "
+				"(an unterminated or overlong string)",
+				f->path);
 	}
 	*out = strdup(buf);
 	if (*out == NULL) {
@@ -129,10 +146,13 @@ static int elf_check_header(const struct elf_file *f, Elf64_Ehdr *eh,
 	if (n < SELFMAG || memcmp(ident, ELFMAG, SELFMAG) != 0) {
 		info->error = ELF_ERR_NOT_ELF;
 		if (f->size == 0)
-			return util_err(err, errlen, "'%s' is not an ELF "
-					"executable (it is empty)", f->path);
+			return util_err(err, errlen,
+					"'%s' is not an ELF "
+					"executable (it is empty)",
+					f->path);
 		if (n >= 2 && ident[0] == '#' && ident[1] == '!')
-			return util_err(err, errlen, "'%s' is not an ELF "
+			return util_err(err, errlen,
+					"'%s' is not an ELF "
 					"executable (it is a '#!' script)",
 					f->path);
 		return util_err(err, errlen, "'%s' is not an ELF executable",
@@ -145,13 +165,17 @@ static int elf_check_header(const struct elf_file *f, Elf64_Ehdr *eh,
 	}
 	if (ident[EI_CLASS] == ELFCLASS32) {
 		info->error = ELF_ERR_CLASS32;
-		return util_err(err, errlen, "'%s' is a 32-bit program; kiln "
-				"runs x86_64 programs only", f->path);
+		return util_err(err, errlen,
+				"'%s' is a 32-bit program; kiln "
+				"runs x86_64 programs only",
+				f->path);
 	}
 	if (ident[EI_CLASS] != ELFCLASS64) {
 		info->error = ELF_ERR_MALFORMED;
-		return util_err(err, errlen, "'%s' is a malformed ELF file "
-				"(unknown class %u)", f->path, ident[EI_CLASS]);
+		return util_err(err, errlen,
+				"'%s' is a malformed ELF file "
+				"(unknown class %u)",
+				f->path, ident[EI_CLASS]);
 	}
 	if (f->size < sizeof(*eh)) {
 		info->error = ELF_ERR_TRUNCATED;
@@ -164,43 +188,51 @@ static int elf_check_header(const struct elf_file *f, Elf64_Ehdr *eh,
 	}
 	if (ident[EI_DATA] != ELFDATA2LSB) {
 		info->error = ELF_ERR_MACHINE;
-		return util_err(err, errlen, "'%s' is a big-endian program; "
-				"kiln runs x86_64 programs only", f->path);
+		return util_err(err, errlen,
+				"'%s' is a big-endian program; "
+				"kiln runs x86_64 programs only",
+				f->path);
 	}
 	if (eh->e_machine != EM_X86_64) {
 		info->error = ELF_ERR_MACHINE;
 		mname = elf_machine_name(eh->e_machine);
 		if (mname != NULL)
-			return util_err(err, errlen, "'%s' is a program for "
+			return util_err(err, errlen,
+					"'%s' is a program for "
 					"%s; kiln runs x86_64 programs only",
 					f->path, mname);
-		return util_err(err, errlen, "'%s' is a program for machine "
-				"%u; kiln runs x86_64 programs only", f->path,
-				eh->e_machine);
+		return util_err(err, errlen,
+				"'%s' is a program for machine "
+				"%u; kiln runs x86_64 programs only",
+				f->path, eh->e_machine);
 	}
 	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) {
 		info->error = ELF_ERR_TYPE;
-		return util_err(err, errlen, "'%s' is %s, not an executable",
-				f->path,
-				eh->e_type == ET_REL ? "a relocatable object file"
-				: eh->e_type == ET_CORE ? "a core dump"
-							: "an ELF file of unknown type");
+		return util_err(
+		    err, errlen, "'%s' is %s, not an executable", f->path,
+		    eh->e_type == ET_REL    ? "a relocatable object file"
+		    : eh->e_type == ET_CORE ? "a core dump"
+					    : "an ELF file of unknown type");
 	}
 	if (eh->e_phnum == 0) {
 		info->error = ELF_ERR_MALFORMED;
-		return util_err(err, errlen, "'%s' is a malformed ELF file "
-				"(no program headers)", f->path);
+		return util_err(err, errlen,
+				"'%s' is a malformed ELF file "
+				"(no program headers)",
+				f->path);
 	}
 	if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
 		info->error = ELF_ERR_MALFORMED;
-		return util_err(err, errlen, "'%s' is a malformed ELF file "
-				"(program header size %u, want %zu)", f->path,
-				eh->e_phentsize, sizeof(Elf64_Phdr));
+		return util_err(err, errlen,
+				"'%s' is a malformed ELF file "
+				"(program header size %u, want %zu)",
+				f->path, eh->e_phentsize, sizeof(Elf64_Phdr));
 	}
 	if (!elf_in_file(f, eh->e_phoff,
 			 (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr))) {
 		info->error = ELF_ERR_TRUNCATED;
-		return util_err(err, errlen, "'%s' is a truncated ELF file "
+		return util_err(err, errlen,
+				"'%s' is a truncated ELF file "
 				"(its program headers lie past the end)",
 				f->path);
 	}
@@ -244,8 +276,8 @@ static int elf_read_dynamic(const struct elf_file *f, const Elf64_Phdr *ph,
 		info->error = ELF_ERR_IO;
 		return util_err(err, errlen, "out of memory");
 	}
-	if (elf_pread(f, d, count * sizeof(*d), dyn->p_offset, err,
-		      errlen) < 0) {
+	if (elf_pread(f, d, count * sizeof(*d), dyn->p_offset, err, errlen) <
+	    0) {
 		info->error = ELF_ERR_IO;
 		goto out_free;
 	}
@@ -263,8 +295,10 @@ static int elf_read_dynamic(const struct elf_file *f, const Elf64_Phdr *ph,
 	}
 	if (elf_vaddr_to_offset(ph, phnum, strtab, &stroff, &room) < 0) {
 		info->error = ELF_ERR_MALFORMED;
-		util_err(err, errlen, "'%s' is a malformed ELF file (its "
-			 "dynamic string table is not in any segment)", f->path);
+		util_err(err, errlen,
+			 "'%s' is a malformed ELF file (its "
+			 "dynamic string table is not in any segment)",
+			 f->path);
 		goto out_free;
 	}
 	if (strsz > room)
@@ -278,9 +312,11 @@ static int elf_read_dynamic(const struct elf_file *f, const Elf64_Phdr *ph,
 			continue;
 		if (d[i].d_un.d_val >= strsz) {
 			info->error = ELF_ERR_MALFORMED;
-			util_err(err, errlen, "'%s' is a malformed ELF file (a "
+			util_err(err, errlen,
+				 "'%s' is a malformed ELF file (a "
 				 "dynamic entry points outside the string "
-				 "table)", f->path);
+				 "table)",
+				 f->path);
 			goto out_free;
 		}
 		if (elf_read_string(f, stroff + d[i].d_un.d_val, stroff + strsz,
@@ -294,7 +330,7 @@ static int elf_read_dynamic(const struct elf_file *f, const Elf64_Phdr *ph,
 			}
 			continue;
 		}
-		slot = tag == DT_SONAME  ? &info->soname
+		slot = tag == DT_SONAME	 ? &info->soname
 		       : tag == DT_RPATH ? &info->rpath
 					 : &info->runpath;
 		free(*slot);
@@ -306,10 +342,9 @@ out_free:
 	return rc;
 }
 
-int elf_read(const char *path, struct elf_info *info, char *err,
-	     size_t errlen)
+int elf_read(const char *path, struct elf_info *info, char *err, size_t errlen)
 {
-	struct elf_file f = { .fd = -1, .path = path };
+	struct elf_file f = {.fd = -1, .path = path};
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph = NULL;
 	const Elf64_Phdr *dyn = NULL;
@@ -332,14 +367,18 @@ int elf_read(const char *path, struct elf_info *info, char *err,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		info->error = ELF_ERR_NOT_ELF;
-		util_err(err, errlen, "'%s' is a directory, not an ELF "
-			 "executable", path);
+		util_err(err, errlen,
+			 "'%s' is a directory, not an ELF "
+			 "executable",
+			 path);
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		info->error = ELF_ERR_NOT_ELF;
-		util_err(err, errlen, "'%s' is not a regular file, so not an "
-			 "ELF executable", path);
+		util_err(err, errlen,
+			 "'%s' is not a regular file, so not an "
+			 "ELF executable",
+			 path);
 		goto out_close;
 	}
 	f.size = (uint64_t)st.st_size;
@@ -366,33 +405,40 @@ int elf_read(const char *path, struct elf_info *info, char *err,
 			continue;
 		if (!elf_in_file(&f, p->p_offset, p->p_filesz)) {
 			info->error = ELF_ERR_TRUNCATED;
-			util_err(err, errlen, "'%s' is a truncated ELF file "
-				 "(a segment lies past the end)", path);
+			util_err(err, errlen,
+				 "'%s' is a truncated ELF file "
+				 "(a segment lies past the end)",
+				 path);
 			goto out_free;
 		}
 		if (p->p_type == PT_LOAD && p->p_filesz > p->p_memsz) {
 			info->error = ELF_ERR_MALFORMED;
-			util_err(err, errlen, "'%s' is a malformed ELF file "
+			util_err(err, errlen,
+				 "'%s' is a malformed ELF file "
 				 "(a segment is larger in the file than in "
-				 "memory)", path);
+				 "memory)",
+				 path);
 			goto out_free;
 		}
 		if (p->p_type == PT_INTERP) {
 			if (info->interp != NULL) {
 				info->error = ELF_ERR_MALFORMED;
-				util_err(err, errlen, "'%s' is a malformed ELF "
-					 "file (two PT_INTERP)", path);
+				util_err(err, errlen,
+					 "'%s' is a malformed ELF "
+					 "file (two PT_INTERP)",
+					 path);
 				goto out_free;
 			}
-			if (elf_read_string(&f, p->p_offset,
-					    p->p_offset + p->p_filesz,
-					    &info->interp, info, err,
-					    errlen) < 0)
+			if (elf_read_string(
+				&f, p->p_offset, p->p_offset + p->p_filesz,
+				&info->interp, info, err, errlen) < 0)
 				goto out_free;
 			if (info->interp[0] == '\0') {
 				info->error = ELF_ERR_MALFORMED;
-				util_err(err, errlen, "'%s' is a malformed ELF "
-					 "file (empty PT_INTERP)", path);
+				util_err(err, errlen,
+					 "'%s' is a malformed ELF "
+					 "file (empty PT_INTERP)",
+					 path);
 				goto out_free;
 			}
 		}

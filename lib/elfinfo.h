@@ -22,26 +22,26 @@
 /* Why elf_read() refused a file (the message in err says it for people). */
 enum elf_error {
 	ELF_ERR_NONE = 0,
-	ELF_ERR_IO,        /* cannot open or read; errno-style message */
+	ELF_ERR_IO,	   /* cannot open or read; errno-style message */
 	ELF_ERR_NOT_ELF,   /* no ELF magic (a script, data, an empty file) */
 	ELF_ERR_TRUNCATED, /* a header or segment lies past the end of file */
 	ELF_ERR_CLASS32,   /* ELFCLASS32: a 32-bit program */
 	ELF_ERR_MACHINE,   /* not EM_X86_64 or not little-endian */
-	ELF_ERR_TYPE,      /* not ET_EXEC/ET_DYN (object file, core dump) */
+	ELF_ERR_TYPE,	   /* not ET_EXEC/ET_DYN (object file, core dump) */
 	ELF_ERR_MALFORMED, /* inconsistent headers */
 };
 
 struct elf_info {
-	int type;            /* ET_EXEC or ET_DYN */
-	uint64_t entry;      /* e_entry */
-	int has_dynamic;     /* a PT_DYNAMIC segment exists */
-	char *interp;        /* PT_INTERP path, or NULL (static) */
-	struct strv needed;  /* DT_NEEDED names, in order */
-	char *soname;        /* DT_SONAME, or NULL */
-	char *rpath;         /* DT_RPATH string, or NULL */
-	char *runpath;       /* DT_RUNPATH string, or NULL */
+	int type;	      /* ET_EXEC or ET_DYN */
+	uint64_t entry;	      /* e_entry */
+	int has_dynamic;      /* a PT_DYNAMIC segment exists */
+	char *interp;	      /* PT_INTERP path, or NULL (static) */
+	struct strv needed;   /* DT_NEEDED names, in order */
+	char *soname;	      /* DT_SONAME, or NULL */
+	char *rpath;	      /* DT_RPATH string, or NULL */
+	char *runpath;	      /* DT_RUNPATH string, or NULL */
 	enum elf_error error; /* set when elf_read() fails */
-	int sys_errno;        /* with ELF_ERR_IO: the errno of the failure */
+	int sys_errno;	      /* with ELF_ERR_IO: the errno of the failure */
 };
 
 /*
@@ -51,8 +51,7 @@ struct elf_info {
  * the path, e.g. "'x' is a 32-bit program; kiln runs x86_64 programs
  * only" (no "kiln: " prefix).
  */
-int elf_read(const char *path, struct elf_info *info, char *err,
-	     size_t errlen);
+int elf_read(const char *path, struct elf_info *info, char *err, size_t errlen);
 
 /* Frees what elf_read() allocated; info may be reused afterwards. */
 void elf_release(struct elf_info *info);

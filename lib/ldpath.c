@@ -16,17 +16,28 @@
 #define LDPATH_MAX_INCLUDE_DEPTH 8
 
 const char *const ldpath_glibc_builtin[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib",
-	NULL,
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib",
+    "/usr/lib",
+    NULL,
 };
 
 static const char *const ldpath_glibc_defaults[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-	"/usr/lib64", "/lib", "/usr/lib", NULL,
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+    NULL,
 };
 
 static const char *const ldpath_musl_defaults[] = {
-	"/lib", "/usr/local/lib", "/usr/lib", NULL,
+    "/lib",
+    "/usr/local/lib",
+    "/usr/lib",
+    NULL,
 };
 
 /* Adds dir unless present; trailing slashes are dropped so that "/lib/"
@@ -80,8 +91,10 @@ static int ldpath_include(struct ldpath *lp, const char *from,
 					       err, errlen);
 		globfree(&g);
 	} else if (gr != GLOB_NOMATCH) {
-		rc = util_err(err, errlen, "cannot expand '%s' included from "
-			      "'%s'", full, from);
+		rc = util_err(err, errlen,
+			      "cannot expand '%s' included from "
+			      "'%s'",
+			      full, from);
 	}
 	free(full);
 	return rc;
@@ -94,8 +107,10 @@ static int ldpath_parse_conf(struct ldpath *lp, const char *path, int depth,
 	int rc = 0;
 
 	if (depth > LDPATH_MAX_INCLUDE_DEPTH)
-		return util_err(err, errlen, "'%s': includes nested too deep "
-				"(a loop?)", path);
+		return util_err(err, errlen,
+				"'%s': includes nested too deep "
+				"(a loop?)",
+				path);
 	if (util_read_file(path, &text, NULL, err, errlen) < 0)
 		return -1;
 	for (line = text; line != NULL && rc == 0; line = next) {
@@ -228,9 +243,9 @@ static char *ldpath_expand_one(const char *entry, size_t n, const char *origin)
 		const char *name;
 		const char *value;
 	} tokens[] = {
-		{ "ORIGIN", NULL }, /* value: origin */
-		{ "LIB", "lib/x86_64-linux-gnu" },
-		{ "PLATFORM", "x86_64" },
+	    {"ORIGIN", NULL}, /* value: origin */
+	    {"LIB", "lib/x86_64-linux-gnu"},
+	    {"PLATFORM", "x86_64"},
 	};
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -243,22 +258,27 @@ static char *ldpath_expand_one(const char *entry, size_t n, const char *origin)
 		if (entry[i] == '$') {
 			for (size_t t = 0; t < UTIL_ARRAY_SIZE(tokens); t++) {
 				const char *name = tokens[t].name;
-				const char *val = tokens[t].value ? tokens[t].value
-								  : origin;
+				const char *val =
+				    tokens[t].value ? tokens[t].value : origin;
 				size_t nl = strlen(name), skip = 0;
 
 				if (i + 1 + nl <= n &&
 				    strncmp(entry + i + 1, name, nl) == 0) {
 					/* $NAME must not run into more name
 					 * characters ($ORIGINAL is not it). */
-					char c = i + 1 + nl < n ? entry[i + 1 + nl] : '\0';
-					if (c == '_' || (c >= 'A' && c <= 'Z') ||
+					char c = i + 1 + nl < n
+						     ? entry[i + 1 + nl]
+						     : '\0';
+					if (c == '_' ||
+					    (c >= 'A' && c <= 'Z') ||
 					    (c >= 'a' && c <= 'z') ||
 					    (c >= '0' && c <= '9'))
 						continue;
 					skip = 1 + nl;
-				} else if (i + 3 + nl <= n && entry[i + 1] == '{' &&
-					   strncmp(entry + i + 2, name, nl) == 0 &&
+				} else if (i + 3 + nl <= n &&
+					   entry[i + 1] == '{' &&
+					   strncmp(entry + i + 2, name, nl) ==
+					       0 &&
 					   entry[i + 2 + nl] == '}') {
 					skip = 3 + nl;
 				}

@@ -30,8 +30,8 @@ enum ldpath_flavor {
 
 struct ldpath {
 	enum ldpath_flavor flavor;
-	struct strv dirs;   /* system directories in search order, no dups */
-	size_t nconf;       /* how many of dirs came from configuration */
+	struct strv dirs; /* system directories in search order, no dups */
+	size_t nconf;	  /* how many of dirs came from configuration */
 };
 
 /* glibc's built-in directories on Debian x86_64 (what ld.so searches

@@ -75,8 +75,9 @@ static long rootfs_find(const struct rootfs *fs, const char *path)
 
 static const char *rootfs_kind_name(enum rootfs_kind k)
 {
-	return k == ROOTFS_DIR ? "directory" : k == ROOTFS_FILE ? "file"
-								: "symlink";
+	return k == ROOTFS_DIR	  ? "directory"
+	       : k == ROOTFS_FILE ? "file"
+				  : "symlink";
 }
 
 /*
@@ -90,32 +91,40 @@ static int rootfs_put(struct rootfs *fs, const char *path,
 		      const void *data, size_t len, int replace, char *err,
 		      size_t errlen)
 {
-	struct rootfs_entry e = { .kind = kind, .mode = mode & 07777, .len = len };
+	struct rootfs_entry e = {
+	    .kind = kind, .mode = mode & 07777, .len = len};
 	long i = rootfs_find(fs, path);
 
 	if (i >= 0) {
 		struct rootfs_entry *old = &fs->entries[i];
 		if (old->kind != kind) {
-			util_err(err, errlen, "'%s' would be both a %s and a %s "
-				 "in the image", path, rootfs_kind_name(old->kind),
+			util_err(err, errlen,
+				 "'%s' would be both a %s and a %s "
+				 "in the image",
+				 path, rootfs_kind_name(old->kind),
 				 rootfs_kind_name(kind));
 			return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 		}
 		if (kind == ROOTFS_DIR)
 			return 0;
 		if (kind == ROOTFS_SYMLINK) {
-			if (old->len == len && memcmp(old->data, data, len) == 0)
+			if (old->len == len &&
+			    memcmp(old->data, data, len) == 0)
 				return 0;
-			util_err(err, errlen, "'%s' would be two different "
-				 "symlinks in the image", path);
+			util_err(err, errlen,
+				 "'%s' would be two different "
+				 "symlinks in the image",
+				 path);
 			return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 		}
 		if (!replace) {
 			if (host != NULL && old->host != NULL &&
 			    strcmp(host, old->host) == 0)
 				return 0;
-			util_err(err, errlen, "'%s' would be two different "
-				 "files in the image", path);
+			util_err(err, errlen,
+				 "'%s' would be two different "
+				 "files in the image",
+				 path);
 			return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 		}
 	}
@@ -224,8 +233,8 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 			util_err(err, errlen, "cannot find '%s': %s", cur,
 				 strerror(errno));
 			rootfs_fail(fs, errno == ENOENT || errno == ENOTDIR
-					       ? ROOTFS_FAIL_NOTFOUND
-					       : ROOTFS_FAIL_IO);
+					    ? ROOTFS_FAIL_NOTFOUND
+					    : ROOTFS_FAIL_IO);
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {
@@ -234,8 +243,10 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 			char *next;
 
 			if (n < 0) {
-				util_err(err, errlen, "cannot read symlink "
-					 "'%s': %s", cur, strerror(errno));
+				util_err(err, errlen,
+					 "cannot read symlink "
+					 "'%s': %s",
+					 cur, strerror(errno));
 				rootfs_fail(fs, ROOTFS_FAIL_IO);
 				goto out;
 			}
@@ -244,8 +255,10 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 				       target, (size_t)n, 0, err, errlen) < 0)
 				goto out;
 			if (hops + 1 > ROOTFS_MAX_HOPS) {
-				util_err(err, errlen, "too many symlinks "
-					 "resolving '%s'", path);
+				util_err(err, errlen,
+					 "too many symlinks "
+					 "resolving '%s'",
+					 path);
 				rootfs_fail(fs, ROOTFS_FAIL_IO);
 				goto out;
 			}
@@ -264,8 +277,10 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 				       NULL, 0, 0, err, errlen) < 0)
 				goto out;
 		} else if (!last) {
-			util_err(err, errlen, "cannot find '%s': '%s' is not "
-				 "a directory", path, cur);
+			util_err(err, errlen,
+				 "cannot find '%s': '%s' is not "
+				 "a directory",
+				 path, cur);
 			rootfs_fail(fs, ROOTFS_FAIL_NOTFOUND);
 			goto out;
 		} else if (S_ISREG(st.st_mode)) {
@@ -273,8 +288,10 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 				       NULL, 0, 0, err, errlen) < 0)
 				goto out;
 		} else {
-			util_err(err, errlen, "'%s' is not a regular file, "
-				 "directory or symlink", cur);
+			util_err(err, errlen,
+				 "'%s' is not a regular file, "
+				 "directory or symlink",
+				 cur);
 			rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 			goto out;
 		}
@@ -349,13 +366,15 @@ static char *rootfs_resolve_guest(struct rootfs *fs, const char *path,
 			char *next, *res;
 
 			if (hops + 1 > ROOTFS_MAX_HOPS) {
-				util_err(err, errlen, "too many symlinks "
-					 "resolving '%s' in the image", path);
+				util_err(err, errlen,
+					 "too many symlinks "
+					 "resolving '%s' in the image",
+					 path);
 				goto fail_input;
 			}
 			rootfs_parent(cur);
-			next = rootfs_restart_path(cur, fs->entries[i].data,
-						   rest);
+			next =
+			    rootfs_restart_path(cur, fs->entries[i].data, rest);
 			free(cur);
 			if (next == NULL) {
 				rootfs_nomem(fs, err, errlen);
@@ -369,9 +388,10 @@ static char *rootfs_resolve_guest(struct rootfs *fs, const char *path,
 		if (last)
 			return cur;
 		if (i >= 0 && fs->entries[i].kind != ROOTFS_DIR) {
-			util_err(err, errlen, "cannot place '%s' in the image: "
-				 "'%s' is a file there, not a directory", path,
-				 cur);
+			util_err(err, errlen,
+				 "cannot place '%s' in the image: "
+				 "'%s' is a file there, not a directory",
+				 path, cur);
 			goto fail_input;
 		}
 		if (i < 0 && rootfs_put(fs, cur, ROOTFS_DIR, 0755, NULL, NULL,
@@ -391,9 +411,8 @@ fail_input:
 
 /* Puts a FILE at the guest path (resolved); exactly one of host, data. */
 static int rootfs_put_guest_file(struct rootfs *fs, const char *guest,
-				 const char *host, const void *data,
-				 size_t len, unsigned mode, char *err,
-				 size_t errlen)
+				 const char *host, const void *data, size_t len,
+				 unsigned mode, char *err, size_t errlen)
 {
 	char *at;
 	long i;
@@ -408,8 +427,10 @@ static int rootfs_put_guest_file(struct rootfs *fs, const char *guest,
 		return -1;
 	i = rootfs_find(fs, at);
 	if (i >= 0 && fs->entries[i].kind == ROOTFS_DIR) {
-		util_err(err, errlen, "cannot place a file at '%s': it is a "
-			 "directory in the image", guest);
+		util_err(err, errlen,
+			 "cannot place a file at '%s': it is a "
+			 "directory in the image",
+			 guest);
 		free(at);
 		return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 	}
@@ -419,8 +440,8 @@ static int rootfs_put_guest_file(struct rootfs *fs, const char *guest,
 	return rc;
 }
 
-int rootfs_add_file(struct rootfs *fs, const char *guest,
-		    const char *host_path, char *err, size_t errlen)
+int rootfs_add_file(struct rootfs *fs, const char *guest, const char *host_path,
+		    char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -450,10 +471,10 @@ int rootfs_add_data(struct rootfs *fs, const char *guest, const void *data,
 
 /* One ELF object of the program: the program itself, then libraries. */
 struct rootfs_obj {
-	char *path;          /* where it was found */
-	char *origin;        /* $ORIGIN for its RPATH/RUNPATH */
+	char *path;   /* where it was found */
+	char *origin; /* $ORIGIN for its RPATH/RUNPATH */
 	struct elf_info info;
-	long parent;         /* index of the object that needed it, -1 */
+	long parent; /* index of the object that needed it, -1 */
 };
 
 struct rootfs_objs {
@@ -495,14 +516,15 @@ static int rootfs_objs_push(struct rootfs_objs *o, char *path, char *origin,
 /* musl's loader answers these names itself (its dynlink.c "reserved"). */
 static int rootfs_musl_builtin(const char *name)
 {
-	static const char *const reserved[] = { "c", "pthread", "rt", "m",
-						"dl", "util", "xnet" };
+	static const char *const reserved[] = {"c",  "pthread", "rt",  "m",
+					       "dl", "util",	"xnet"};
 
 	if (strncmp(name, "lib", 3) != 0)
 		return 0;
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(reserved); i++) {
 		size_t n = strlen(reserved[i]);
-		if (strncmp(name + 3, reserved[i], n) == 0 && name[3 + n] == '.')
+		if (strncmp(name + 3, reserved[i], n) == 0 &&
+		    name[3 + n] == '.')
 			return 1;
 	}
 	return 0;
@@ -523,8 +545,8 @@ static int rootfs_object_dirs(const struct rootfs_objs *o, size_t i,
 	if (flavor == LDPATH_MUSL) {
 		for (long j = (long)i; j >= 0; j = o->v[j].parent) {
 			const char *list = o->v[j].info.runpath
-						   ? o->v[j].info.runpath
-						   : o->v[j].info.rpath;
+					       ? o->v[j].info.runpath
+					       : o->v[j].info.rpath;
 			if (list != NULL &&
 			    ldpath_expand(list, o->v[j].origin, dirs) < 0)
 				return -1;
@@ -550,8 +572,8 @@ static int rootfs_elf_fail(struct rootfs *fs, const struct elf_info *info)
 	if (info->error == ELF_ERR_IO)
 		return rootfs_fail(fs, info->sys_errno == ENOENT ||
 					       info->sys_errno == ENOTDIR
-					       ? ROOTFS_FAIL_NOTFOUND
-					       : ROOTFS_FAIL_IO);
+					   ? ROOTFS_FAIL_NOTFOUND
+					   : ROOTFS_FAIL_IO);
 	return rootfs_fail(fs, ROOTFS_FAIL_NOEXEC);
 }
 
@@ -591,8 +613,8 @@ static int rootfs_link_builtin(struct rootfs *fs, const char *name,
 int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 		       size_t errlen)
 {
-	struct rootfs_objs objs = { 0 };
-	struct strv loaded = { 0 }, links = { 0 };
+	struct rootfs_objs objs = {0};
+	struct strv loaded = {0}, links = {0};
 	struct ldpath lp;
 	struct elf_info info;
 	char real[PATH_MAX];
@@ -625,8 +647,10 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 
 		if (elf_read(interp, &ii, err, errlen) < 0) {
 			if (ii.error == ELF_ERR_IO && ii.sys_errno == ENOENT)
-				util_err(err, errlen, "cannot find interpreter "
-					 "'%s' needed by '%s'", interp, prog);
+				util_err(err, errlen,
+					 "cannot find interpreter "
+					 "'%s' needed by '%s'",
+					 interp, prog);
 			rootfs_elf_fail(fs, &ii);
 			elf_release(&ii);
 			goto out;
@@ -649,7 +673,7 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 		for (size_t k = 0; k < objs.v[i].info.needed.n; k++) {
 			const char *name = objs.v[i].info.needed.v[k];
 			char found[PATH_MAX];
-			struct strv dirs = { 0 };
+			struct strv dirs = {0};
 			int hit;
 
 			if (strv_find(&loaded, name) >= 0 ||
@@ -659,7 +683,8 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 				if ((musl ? ldpath_init_musl(&lp, fs->musl_path,
 							     err, errlen)
 					  : ldpath_init_glibc(&lp, fs->ld_conf,
-							      err, errlen)) < 0) {
+							      err, errlen)) <
+				    0) {
 					rootfs_fail(fs, ROOTFS_FAIL_IO);
 					goto out;
 				}
@@ -684,9 +709,10 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 			}
 			if (hit != 1) {
 				strv_release(&dirs);
-				util_err(err, errlen, "cannot find library '%s' "
-					 "needed by '%s'", name,
-					 objs.v[i].path);
+				util_err(err, errlen,
+					 "cannot find library '%s' "
+					 "needed by '%s'",
+					 name, objs.v[i].path);
 				rootfs_fail(fs, ROOTFS_FAIL_NOTFOUND);
 				goto out;
 			}
@@ -695,12 +721,16 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 			if (!musl && strchr(name, '/') == NULL) {
 				char *dir = util_dirname(found);
 				int builtin = 0;
-				for (size_t b = 0; dir && ldpath_glibc_builtin[b]; b++)
-					builtin |= strcmp(dir, ldpath_glibc_builtin[b]) == 0;
+				for (size_t b = 0;
+				     dir && ldpath_glibc_builtin[b]; b++)
+					builtin |=
+					    strcmp(dir,
+						   ldpath_glibc_builtin[b]) ==
+					    0;
 				if (dir != NULL && !builtin &&
 				    strv_find(&dirs, dir) < 0) {
-					char *pair = util_asprintf("%s %s", name,
-								   found);
+					char *pair =
+					    util_asprintf("%s %s", name, found);
 					if (strv_push_owned(&links, pair) < 0) {
 						free(dir);
 						strv_release(&dirs);
@@ -720,7 +750,8 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 			{
 				char *path = strdup(found);
 				char *origin = util_dirname(found);
-				char *pair = util_asprintf("%s %s", name, found);
+				char *pair =
+				    util_asprintf("%s %s", name, found);
 				if (path == NULL || origin == NULL ||
 				    strv_push(&loaded, name) < 0 ||
 				    (info.soname != NULL &&
@@ -743,7 +774,8 @@ int rootfs_add_program(struct rootfs *fs, const char *prog, char *err,
 	for (size_t i = 0; i < links.n; i++) {
 		char *sp = strchr(links.v[i], ' ');
 		*sp = '\0';
-		if (rootfs_link_builtin(fs, links.v[i], sp + 1, err, errlen) < 0)
+		if (rootfs_link_builtin(fs, links.v[i], sp + 1, err, errlen) <
+		    0)
 			goto out;
 	}
 	/* musl's loader reads its path file at run time. */
@@ -795,10 +827,10 @@ int rootfs_write(struct rootfs *fs, FILE *out, uint64_t *size, char *err,
 			break;
 		default:
 			r = e->host != NULL
-				    ? cpio_add_file(&w, name, e->mode, e->host,
-						    err, errlen)
-				    : cpio_add_data(&w, name, e->mode, e->data,
-						    e->len, err, errlen);
+				? cpio_add_file(&w, name, e->mode, e->host, err,
+						errlen)
+				: cpio_add_data(&w, name, e->mode, e->data,
+						e->len, err, errlen);
 			break;
 		}
 		if (r < 0)

@@ -29,7 +29,7 @@
 /* What kind of failure a rootfs_* call had (the message says the rest). */
 enum rootfs_fail {
 	ROOTFS_FAIL_NONE = 0,
-	ROOTFS_FAIL_IO,       /* reading the host failed */
+	ROOTFS_FAIL_IO,	      /* reading the host failed */
 	ROOTFS_FAIL_NOTFOUND, /* program, interpreter or library is missing */
 	ROOTFS_FAIL_NOEXEC,   /* not a runnable x86_64 ELF (elfinfo.h) */
 	ROOTFS_FAIL_INPUT,    /* bad request: conflicting or invalid paths */
@@ -42,11 +42,11 @@ enum rootfs_kind {
 };
 
 struct rootfs_entry {
-	char *path;            /* absolute guest path, no symlinks in it */
+	char *path; /* absolute guest path, no symlinks in it */
 	enum rootfs_kind kind;
-	unsigned mode;         /* permission bits */
-	char *host;            /* FILE copied from this host path, or NULL */
-	char *data;            /* FILE from memory (len bytes) / SYMLINK target */
+	unsigned mode; /* permission bits */
+	char *host;    /* FILE copied from this host path, or NULL */
+	char *data;    /* FILE from memory (len bytes) / SYMLINK target */
 	size_t len;
 };
 
@@ -89,8 +89,8 @@ int rootfs_add_host(struct rootfs *fs, const char *path, char *err,
  * Missing parent directories are created (0755); an existing file at guest
  * is replaced; guest must not name a directory.
  */
-int rootfs_add_file(struct rootfs *fs, const char *guest,
-		    const char *host_path, char *err, size_t errlen);
+int rootfs_add_file(struct rootfs *fs, const char *guest, const char *host_path,
+		    char *err, size_t errlen);
 
 /* Like rootfs_add_file() with the content given (copied). */
 int rootfs_add_data(struct rootfs *fs, const char *guest, const void *data,

@@ -13,17 +13,16 @@
 #define UTIL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* printf into a new buffer; the caller frees it.  NULL when out of memory. */
-char *util_asprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+char *util_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* snprintf into err (may be NULL when errlen is 0); returns -1 so that
  * `return util_err(err, errlen, ...)` reads as one failure path. */
 int util_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* A growable NULL-terminated vector of strings it owns (copies). */
 struct strv {
-	char **v;   /* v[n] is NULL once anything was pushed */
+	char **v; /* v[n] is NULL once anything was pushed */
 	size_t n;
 	size_t cap;
 };

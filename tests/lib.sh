@@ -24,7 +24,10 @@ KILN_TEST_LOGS=$KILN_TEST_OUT/logs
 # Seconds before a guest run counts as hung (TCG boots take 1-3 s).
 KILN_TEST_TIMEOUT=${KILN_TEST_TIMEOUT:-120}
 KVM_NOTICE='kiln: /dev/kvm not available, using QEMU without KVM (slow)'
+# Used by the scenarios that source this file.
+# shellcheck disable=SC2034
 GUEST=build/tests/guest
+# shellcheck disable=SC2034
 FIXTURES=build/tests/fixtures
 
 if [ -z "${KILN_TEST_RESULTS:-}" ]; then
@@ -34,9 +37,19 @@ if [ -z "${KILN_TEST_RESULTS:-}" ]; then
 	export KILN_TEST_RESULTS
 fi
 
-# Scratch directory for the caller, removed at exit.
+# Scratch directory for the caller, removed at exit.  A scenario run on its
+# own prints its summary at exit and exits 0 only if all its checks passed.
 KILN_TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
-trap 'rm -rf "$KILN_TEST_TMP"' EXIT
+lib_exit() {
+	st=$?
+	rm -rf "$KILN_TEST_TMP"
+	if [ -n "${KILN_TEST_OWN_RESULTS:-}" ] && [ -f "$KILN_TEST_RESULTS" ]; then
+		test_summary
+		st=$?
+	fi
+	exit $st
+}
+trap lib_exit EXIT
 trap 'exit 130' INT TERM
 
 have_kvm() {

@@ -9,9 +9,9 @@
 #                      /dev/kvm exists, else a subset (both tiers would be
 #                      QEMU/TCG, and TCG is slow)
 #   e2e/SCENARIO: ...  the scenarios in tests/e2e/*.sh, several checks each
-# LINK is static (musl-gcc) or dynamic (gcc/glibc).  Guest programs are the
-# tests/guest/*.c that include "tap.h"; each prints "ok"/"not ok" lines and
-# "guest NAME: N passed, M failed".
+# LINK is static (musl-gcc), dynamic (gcc/glibc) or static-pie (gcc/glibc).
+# Guest programs are the tests/guest/*.c that include "tap.h"; each prints
+# "ok"/"not ok" lines and "guest NAME: N passed, M failed".
 #
 # Every test prints "PASS name" or "FAIL name (why)", with its output in
 # build/tests/logs/NAME.log and the last 20 lines shown on failure.  The
@@ -26,13 +26,16 @@ set -u
 
 KILN_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export KILN_ROOT
+# One results file per run (several runs may share build/, e.g. two
+# developers' `make test`); the last finished run's is kept as
+# build/tests/results.
 mkdir -p "$KILN_ROOT/build/tests"
-KILN_TEST_RESULTS=$KILN_ROOT/build/tests/results
-: >"$KILN_TEST_RESULTS"
+KILN_TEST_RESULTS=$(mktemp "$KILN_ROOT/build/tests/results.XXXXXX")
 export KILN_TEST_RESULTS
 # shellcheck source=tests/lib.sh
 . "$KILN_ROOT/tests/lib.sh"
 export KILN KILN_TEST_TIMEOUT
+trap 'rm -rf "$KILN_TEST_TMP" "$KILN_TEST_RESULTS"' EXIT
 
 case "${1:-}" in
 -h | --help)
@@ -131,7 +134,9 @@ run_guest() {
 		[ -n "$nargs" ] || nargs=$args
 		# -e K=V becomes the environment; --file has no native
 		# equivalent (native-run-args names the host file instead).
+		# shellcheck disable=SC2086 # words, on purpose
 		envs=$(printf '%s\n' $opts | sed -n '/^-e$/{n;p;}')
+		# shellcheck disable=SC2086
 		set -- env $envs "$bin" $nargs
 		;;
 	kiln | qemu)
@@ -142,6 +147,7 @@ run_guest() {
 		fi
 		hv=""
 		[ "$mode" = qemu ] && hv="--hypervisor qemu"
+		# shellcheck disable=SC2086
 		set -- "$KILN" run $hv $opts "$bin" $args
 		;;
 	esac
@@ -176,7 +182,7 @@ run_guests() {
 	mode=$1
 	names=$2
 	for prog in $names; do
-		for link in static dynamic; do
+		for link in static dynamic static-pie; do
 			run_guest "$mode" "$link" "$prog"
 		done
 	done
@@ -232,4 +238,5 @@ echo "== end-to-end scenarios"
 run_scenarios
 
 echo "tests took $(($(date +%s) - T0)) s; logs in build/tests/logs/"
+cp "$KILN_TEST_RESULTS" "$KILN_TEST_OUT/results"
 test_summary

@@ -1,5 +1,5 @@
-# Tests: guest programs (each built twice: static with musl-gcc and dynamic
-# with gcc), the fixtures the end-to-end scenarios need (bad ELF files, a
+# Tests: guest programs (each built three times: static with musl-gcc,
+# dynamic with gcc/glibc, and static-pie with gcc/glibc), the fixtures the end-to-end scenarios need (bad ELF files, a
 # program whose shared library is gone), and the list of hosted unit tests
 # that other parts declare in tests/unit/*.mk by appending executables to
 # UNIT_TESTS.  tests/run.sh runs all of it; `make tests` builds only this.
@@ -16,6 +16,7 @@ UNIT_TESTS ?=
 GUEST_NAMES := $(sort $(notdir $(basename $(wildcard tests/guest/*.c))))
 GUEST_STATIC := $(addprefix $(TESTS_OUT)/guest/static/,$(GUEST_NAMES))
 GUEST_DYNAMIC := $(addprefix $(TESTS_OUT)/guest/dynamic/,$(GUEST_NAMES))
+GUEST_STATIC_PIE := $(addprefix $(TESTS_OUT)/guest/static-pie/,$(GUEST_NAMES))
 GUEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 	-Wno-unused-parameter
 MUSL_CC := musl-gcc
@@ -29,6 +30,11 @@ $(TESTS_OUT)/guest/dynamic/%: tests/guest/%.c tests/guest/tap.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(GUEST_CFLAGS) -o $@ $<
+
+$(TESTS_OUT)/guest/static-pie/%: tests/guest/%.c tests/guest/tap.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -static-pie $(GUEST_CFLAGS) -o $@ $<
 
 # Fixtures for tests/e2e/bad_input.sh.  The bad ELF files are crafted by a
 # script (no 32-bit toolchain needed); needlib runs with its library found
@@ -72,14 +78,16 @@ $(TESTS_OUT)/unit-tests.list: $(UNIT_TESTS) tests-force
 	$(Q)for t in $(UNIT_TESTS); do echo "$$t"; done > $@.tmp
 	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
 
-TESTS_TARGETS := $(GUEST_STATIC) $(GUEST_DYNAMIC) $(TEST_FIXTURES) \
+TESTS_TARGETS := $(GUEST_STATIC) $(GUEST_DYNAMIC) $(GUEST_STATIC_PIE) \
+	$(TEST_FIXTURES) \
 	$(TESTS_OUT)/unit-tests.list $(UNIT_TESTS)
 ALL_TARGETS += $(TESTS_TARGETS)
 
 tests: $(TESTS_TARGETS)
 
 # Only what this file builds itself (not the other parts' unit tests).
-tests-guest: $(GUEST_STATIC) $(GUEST_DYNAMIC) $(TEST_FIXTURES)
+tests-guest: $(GUEST_STATIC) $(GUEST_DYNAMIC) $(GUEST_STATIC_PIE) \
+	$(TEST_FIXTURES)
 
 tests-force:
 

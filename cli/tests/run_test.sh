@@ -52,6 +52,7 @@ krun() {
 }
 
 out_is() { printf '%s' "$1" | cmp -s - "$T/out"; }
+lacks() { ! grep -q -x -F "$1" "$2"; } # lacks LINE FILE
 
 for code in 0 1 42 200 255; do
 	krun "fx-exit-$code"
@@ -86,8 +87,11 @@ cp "$FX/fx-spin.elf" "$T/spin-$$.elf"
 # (so the group can be signalled like a terminal's Ctrl-C), waits until
 # "hi" is on its stdout while it still runs; $pid is kiln (= the group).
 spin_until_hi() {
-	setsid "$KILN" run --hypervisor qemu --kernel "$T/spin-$$.elf" \
-		/bin/true >"$T/out" 2>"$T/err" </dev/null &
+	# A background job of a script starts with SIGINT ignored (and kiln
+	# respects that); give it the default, as a terminal would.
+	setsid env --default-signal=INT "$KILN" run --hypervisor qemu \
+		--kernel "$T/spin-$$.elf" /bin/true >"$T/out" 2>"$T/err" \
+		</dev/null &
 	pid=$!
 	i=0
 	while [ $i -lt 300 ] && ! grep -q '^hi$' "$T/out" 2>/dev/null; do
@@ -116,7 +120,7 @@ else
 fi
 
 if spin_until_hi; then
-	kill -INT -- "-$pid" # the whole process group: a terminal's Ctrl-C
+	kill -s INT -- "-$pid" # the whole process group, as Ctrl-C
 	wait "$pid"
 	st=$?
 	check "Ctrl-C (SIGINT to the group): status 130" [ "$st" -eq 130 ]
@@ -145,12 +149,31 @@ fi
 
 check "no temp file left in \$TMPDIR" [ -z "$(ls -A "$TMPDIR")" ]
 
+# An ignored SIGINT (a script's background job, where Ctrl-C is meant for
+# the foreground) stays ignored by kiln and QEMU; SIGTERM still stops it.
+"$KILN" run --hypervisor qemu --kernel "$T/spin-$$.elf" /bin/true \
+	>"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '^hi$' "$T/out"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -s INT "$pid"
+sleep 1
+check "inherited SIG_IGN for SIGINT is kept" kill -0 "$pid"
+kill -s TERM "$pid"
+wait "$pid"
+st=$?
+check "... and SIGTERM then stops it: 143" [ "$st" -eq 143 ]
+check "... with QEMU gone" no_qemu_left
+
 # The default hypervisor and its notice.
 timeout -k 5 60 "$KILN" run --kernel "$FX/fx-exit-42.elf" /bin/true \
 	>"$T/out" 2>"$T/err" </dev/null
 st=$?
 if have_kvm; then
-	check "with /dev/kvm: no QEMU notice" ! grep -q -x -F "$NOTICE" "$T/err"
+	check "with /dev/kvm: no QEMU notice" lacks "$NOTICE" "$T/err"
 else
 	check "no /dev/kvm: default falls back to QEMU, status 42" [ "$st" -eq 42 ]
 	check "no /dev/kvm: exactly one notice line on stderr" \
@@ -158,7 +181,7 @@ else
 	check "no /dev/kvm: nothing else on stderr" \
 		[ "$(wc -l <"$T/err")" -eq 1 ]
 	krun fx-exit-42
-	check "--hypervisor qemu: no notice" ! grep -q -F "$NOTICE" "$T/err"
+	check "--hypervisor qemu: no notice" lacks "$NOTICE" "$T/err"
 	timeout 60 "$KILN" run --hypervisor kiln --kernel "$FX/fx-exit-42.elf" \
 		/bin/true >"$T/out" 2>"$T/err" </dev/null
 	st=$?
@@ -166,6 +189,52 @@ else
 	check "--hypervisor kiln without /dev/kvm: names the fix" \
 		grep -q -e '--hypervisor qemu' "$T/err"
 fi
+
+# The kiln-vmm path, with a stand-in monitor (KILN_VMM) and KILN_KVM=1
+# claiming KVM: the arguments, the rootfs readable through /dev/fd/N, the
+# status passed through, SIGTERM forwarded.
+cat >"$T/fakevmm" <<EOS
+#!/bin/sh
+printf '%s\n' "\$@" >"$T/vmm-args"
+while [ \$# -gt 0 ]; do
+	case \$1 in --initrd) cpio -it --quiet <"\$2" >"$T/vmm-list" ;; esac
+	shift
+done
+trap 'echo got-term >"$T/vmm-term"; exit 143' TERM
+echo "vmm says hi"
+if [ -e "$T/vmm-hang" ]; then
+	while :; do sleep 0.1; done
+fi
+exit 77
+EOS
+chmod +x "$T/fakevmm"
+KILN_KVM=1 KILN_VMM=$T/fakevmm timeout 60 "$KILN" run -m 96 --timeout 7 \
+	--kernel "$FX/fx-exit-0.elf" --kernel-arg kiln.debug /bin/echo hi \
+	>"$T/out" 2>"$T/err" </dev/null
+st=$?
+check "kiln-vmm: its status is kiln's (77)" [ "$st" -eq 77 ]
+check "kiln-vmm: its output reaches stdout" grep -q -x 'vmm says hi' "$T/out"
+printf '%s\n' --kernel "$FX/fx-exit-0.elf" --initrd /dev/fd/N --cmdline \
+	'console=ttyS0 kiln.debug' --memory 96 --timeout 7 >"$T/want-args"
+sed 's|^/dev/fd/[0-9][0-9]*$|/dev/fd/N|' "$T/vmm-args" >"$T/got-args"
+check "kiln-vmm: --kernel K --initrd /dev/fd/N --cmdline ... --memory --timeout" \
+	cmp -s "$T/want-args" "$T/got-args"
+check "kiln-vmm: the rootfs is readable through /dev/fd/N" \
+	grep -q -x '.kiln/config' "$T/vmm-list"
+touch "$T/vmm-hang"
+KILN_KVM=1 KILN_VMM=$T/fakevmm "$KILN" run --kernel "$FX/fx-exit-0.elf" \
+	/bin/true >"$T/out" 2>"$T/err" </dev/null &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q 'vmm says hi' "$T/out"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+check "kiln-vmm: SIGTERM to kiln is forwarded, status 143" \
+	sh -c "[ $st -eq 143 ] && grep -q got-term '$T/vmm-term'"
 
 # QEMU itself failing.
 KILN_QEMU=/no/such/qemu krun fx-exit-42

@@ -27,3 +27,8 @@ check_begin "exit status 3 on --hypervisor qemu"
 krun --hypervisor qemu "$GUEST/static/exit_code" 3
 want_status 3
 check_end
+
+check_begin "exit status 7 through the exit syscall (not exit_group)"
+krun "$GUEST/static/exit_code" 7 raw
+want_status 7
+check_end

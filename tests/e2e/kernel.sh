@@ -6,12 +6,10 @@
 # KILN_EXIT_PANIC (120); --timeout ends a program that runs too long with
 # 124.
 #
-# The panic is provoked with the kernel command line word kiln.test=panic.
-# `kiln run` has no way to add kernel command line words (yet), so that
-# check boots build/kiln.elf directly on QEMU microvm, where isa-debug-exit
-# turns status 120 into QEMU's exit status (120 << 1) | 1 = 241.
-# TODO: check the panic through `kiln run` (status 120) once the CLI can
-# pass kernel command line words.
+# The panic is provoked with the kernel command line word kiln.test=panic
+# (kiln run --kernel-arg); a second check boots build/kiln.elf directly on
+# QEMU microvm, where isa-debug-exit turns 120 into QEMU's exit status
+# (120 << 1) | 1 = 241, so the kernel's side is checked on its own too.
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
@@ -34,6 +32,14 @@ start=$(date +%s)
 krun --timeout 3 /bin/sleep 1000
 want_status 124
 [ $(($(date +%s) - start)) -lt 60 ] || fail_because "took 60 s or more"
+want_hello_runs
+check_end
+
+check_begin "kernel panic (kiln.test=panic) exits 120 with a report"
+krun --kernel-arg kiln.test=panic "$GUEST/static/hello"
+want_status 120
+want_out '^kiln: kernel panic: .*kiln\.test=panic'
+want_no_out '^hello from kiln$'
 want_hello_runs
 check_end
 

@@ -55,3 +55,9 @@ else
 	want_status 0
 fi
 check_end
+
+check_begin "--memory 32M (long option) runs hello"
+krun --memory 32M "$GUEST/static/hello"
+want_status 0
+want_out '^hello from kiln$'
+check_end

@@ -40,6 +40,6 @@ for link in static dynamic; do
 		      if (nb != 500) print "bulk lines " nb "/500";
 		      if (v != 1) print "writev line " v "/1";
 		      if (bad) print bad " lines out of order or damaged" }' "$KOUT")
-	[ -z "$bad" ] || fail_because "$(echo $bad)"
+	[ -z "$bad" ] || fail_because "$(printf '%s' "$bad" | tr '\n' ' ')"
 	check_end
 done

@@ -39,8 +39,8 @@ static void test_env(char **envp)
 {
 	int n = 0;
 
-	CHECK_STR("-e KILN_TEST_ENV reaches the program", getenv("KILN_TEST_ENV"),
-		  "kiln-env-value");
+	CHECK_STR("-e KILN_TEST_ENV reaches the program",
+		  getenv("KILN_TEST_ENV"), "kiln-env-value");
 	CHECK_STR("-e KILN_TEST_EMPTY= gives an empty value",
 		  getenv("KILN_TEST_EMPTY"), "");
 	CHECK(getenv("KILN_TEST_UNSET") == NULL, "unset variable is absent");
@@ -48,8 +48,7 @@ static void test_env(char **envp)
 	for (char **e = envp; *e; e++) {
 		n++;
 		if (!strchr(*e, '=')) {
-			tap_check(0, "environment entry has '=': got '%s'",
-				  *e);
+			tap_check(0, "environment entry has '=': got '%s'", *e);
 			return;
 		}
 	}
@@ -88,8 +87,9 @@ static void test_auxv(int argc, char **argv, char **envp)
 	CHECK_EQ("AT_PHENT is sizeof(Elf64_Phdr)", getauxval(AT_PHENT),
 		 sizeof(Elf64_Phdr));
 	if (!phdr || (phdr & 4095) != sizeof(Elf64_Ehdr)) {
-		tap_check(0, "program headers follow the ELF header at the "
-			     "start of a page: got AT_PHDR %#lx",
+		tap_check(0,
+			  "program headers follow the ELF header at the "
+			  "start of a page: got AT_PHDR %#lx",
 			  phdr);
 		return;
 	}

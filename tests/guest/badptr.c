@@ -27,17 +27,17 @@ static void test_one(int i)
 	char what[128], buf[64];
 	int fd = open("/proc/self/exe", O_RDONLY);
 
-#define TRY(call, desc)                                                      \
-	do {                                                                 \
-		snprintf(what, sizeof(what), "%s %s is EFAULT", desc,        \
-			 bad_name[i]);                                       \
-		CHECK_ERR(what, call, EFAULT);                               \
+#define TRY(call, desc)                                                        \
+	do {                                                                   \
+		snprintf(what, sizeof(what), "%s %s is EFAULT", desc,          \
+			 bad_name[i]);                                         \
+		CHECK_ERR(what, call, EFAULT);                                 \
 	} while (0)
 /* For arguments where NULL means "not given". */
-#define TRY_NONNULL(call, desc)                                              \
-	do {                                                                 \
-		if (p)                                                       \
-			TRY(call, desc);                                     \
+#define TRY_NONNULL(call, desc)                                                \
+	do {                                                                   \
+		if (p)                                                         \
+			TRY(call, desc);                                       \
 	} while (0)
 
 	TRY(syscall(SYS_read, fd, p, 10), "read into");
@@ -62,11 +62,11 @@ static void test_one(int i)
 	TRY(syscall(SYS_uname, p), "uname into");
 	TRY(syscall(SYS_getrandom, p, 16, 0), "getrandom into");
 	TRY_NONNULL(syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, p),
-	    "prlimit64 old limit into");
+		    "prlimit64 old limit into");
 	TRY_NONNULL(syscall(SYS_rt_sigaction, SIGUSR1, p, NULL, 8),
-	    "rt_sigaction new action from");
+		    "rt_sigaction new action from");
 	TRY_NONNULL(syscall(SYS_rt_sigprocmask, SIG_BLOCK, p, NULL, 8),
-	    "rt_sigprocmask set from");
+		    "rt_sigprocmask set from");
 	TRY(syscall(SYS_writev, 1, p, 1), "writev iovec array at");
 	struct iovec iov = {p, 10};
 	TRY(syscall(SYS_writev, 1, &iov, 1), "writev buffer at");

@@ -15,8 +15,7 @@ int main(void)
 	CHECK_ERR("syscall 1000 again is ENOSYS", syscall(1000, 1, 2, 3),
 		  ENOSYS);
 	CHECK_ERR("syscall 100000 is ENOSYS", syscall(100000), ENOSYS);
-	CHECK_ERR("syscall 0x7fffffff is ENOSYS", syscall(0x7fffffffL),
-		  ENOSYS);
+	CHECK_ERR("syscall 0x7fffffff is ENOSYS", syscall(0x7fffffffL), ENOSYS);
 	CHECK_ERR("syscall -1 is ENOSYS", syscall(-1L), ENOSYS);
 	CHECK_ERR("afs_syscall (183) is ENOSYS", syscall(183), ENOSYS);
 	CHECK_ERR("tuxcall (184) is ENOSYS", syscall(184), ENOSYS);

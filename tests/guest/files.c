@@ -21,7 +21,7 @@
 
 #include "tap.h"
 
-#define SAMPLE                                                               \
+#define SAMPLE                                                                 \
 	"kiln sample file\nsecond line: 0123456789\nthird line ends here\n"
 
 /* The kernel's struct statx (musl 1.2.3 has neither wrapper nor struct). */
@@ -108,8 +108,7 @@ static void test_sample(const char *path)
 	CHECK_EQ("lseek SEEK_END 0 gives size", lseek(fd, 0, SEEK_END), len);
 	CHECK_ERR("lseek to a negative offset is EINVAL",
 		  lseek(fd, -1, SEEK_SET), EINVAL);
-	CHECK_ERR("lseek with bad whence is EINVAL", lseek(fd, 0, 42),
-		  EINVAL);
+	CHECK_ERR("lseek with bad whence is EINVAL", lseek(fd, 0, 42), EINVAL);
 	CHECK_EQ("lseek past end", lseek(fd, len + 100, SEEK_SET), len + 100);
 	CHECK_EQ("read past end returns 0", read(fd, buf, 10), 0);
 
@@ -117,22 +116,20 @@ static void test_sample(const char *path)
 	memset(buf, 0, sizeof(buf));
 	n = pread(fd, buf, 4, 17);
 	CHECK(n == 4 && memcmp(buf, "seco", 4) == 0, "pread64 at offset 17");
-	CHECK_EQ("pread64 leaves the offset alone", lseek(fd, 0, SEEK_CUR),
-		 3);
-	CHECK_EQ("pread64 beyond end returns 0", pread(fd, buf, 4, 100000),
-		 0);
-	CHECK_ERR("pread64 at negative offset is EINVAL",
-		  pread(fd, buf, 4, -1), EINVAL);
+	CHECK_EQ("pread64 leaves the offset alone", lseek(fd, 0, SEEK_CUR), 3);
+	CHECK_EQ("pread64 beyond end returns 0", pread(fd, buf, 4, 100000), 0);
+	CHECK_ERR("pread64 at negative offset is EINVAL", pread(fd, buf, 4, -1),
+		  EINVAL);
 
 	lseek(fd, 0, SEEK_SET);
 	struct iovec iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
 	n = readv(fd, iov, 2);
 	CHECK(n == 24 && memcmp(a, "kiln sam", 8) == 0 &&
-		      memcmp(b, "ple file\nsecond ", 16) == 0,
+		  memcmp(b, "ple file\nsecond ", 16) == 0,
 	      "readv fills two buffers in order");
 
-	CHECK_ERR("write to a read-only descriptor is EBADF",
-		  write(fd, "x", 1), EBADF);
+	CHECK_ERR("write to a read-only descriptor is EBADF", write(fd, "x", 1),
+		  EBADF);
 
 	CHECK_OK("fstat", fstat(fd, &st));
 	CHECK(S_ISREG(st.st_mode), "fstat: regular file");
@@ -170,8 +167,8 @@ static void test_sample(const char *path)
 	CHECK_EQ("access R_OK", access(path, R_OK), 0);
 	CHECK_ERR("access of a missing file is ENOENT",
 		  access("/no/such/file", F_OK), ENOENT);
-	CHECK_EQ("faccessat R_OK",
-		 syscall(SYS_faccessat, AT_FDCWD, path, R_OK), 0);
+	CHECK_EQ("faccessat R_OK", syscall(SYS_faccessat, AT_FDCWD, path, R_OK),
+		 0);
 	CHECK_ERR("faccessat of a missing file is ENOENT",
 		  syscall(SYS_faccessat, AT_FDCWD, "/no/such/file", F_OK),
 		  ENOENT);
@@ -180,8 +177,8 @@ static void test_sample(const char *path)
 		  open("/no/such/file", O_RDONLY), ENOENT);
 	char below[PATH_MAX + 8];
 	snprintf(below, sizeof(below), "%s/x", path);
-	CHECK_ERR("open below a regular file is ENOTDIR",
-		  open(below, O_RDONLY), ENOTDIR);
+	CHECK_ERR("open below a regular file is ENOTDIR", open(below, O_RDONLY),
+		  ENOTDIR);
 	CHECK_ERR("open O_DIRECTORY of a regular file is ENOTDIR",
 		  open(path, O_RDONLY | O_DIRECTORY), ENOTDIR);
 
@@ -210,8 +207,7 @@ static void test_sample(const char *path)
 	CHECK_OK("openat AT_FDCWD", fd);
 	if (fd >= 0)
 		close(fd);
-	CHECK_ERR("read on a directory is EISDIR", read(dfd, buf, 1),
-		  EISDIR);
+	CHECK_ERR("read on a directory is EISDIR", read(dfd, buf, 1), EISDIR);
 	int type = -1;
 	CHECK_EQ("getdents64 lists the sample file",
 		 dir_has(dfd, base_name(path), &type), 1);
@@ -238,15 +234,14 @@ static void test_exe(const char *argv0)
 		return;
 	exe[n] = '\0';
 	CHECK(exe[0] == '/', "/proc/self/exe is an absolute path");
-	CHECK_STR("/proc/self/exe names the program of argv[0]",
-		  base_name(exe), base_name(argv0));
+	CHECK_STR("/proc/self/exe names the program of argv[0]", base_name(exe),
+		  base_name(argv0));
 
 	char exe2[PATH_MAX];
 	memset(exe2, 0, sizeof(exe2));
 	n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe2,
 		    sizeof(exe2) - 1);
-	CHECK_STR("readlinkat /proc/self/exe agrees", n > 0 ? exe2 : "",
-		  exe);
+	CHECK_STR("readlinkat /proc/self/exe agrees", n > 0 ? exe2 : "", exe);
 	CHECK_EQ("readlink into a small buffer truncates",
 		 readlink("/proc/self/exe", small, sizeof(small)),
 		 sizeof(small));
@@ -266,7 +261,7 @@ static void test_exe(const char *argv0)
 	CHECK_EQ("read its ELF header", read(fd, &eh, sizeof(eh)), sizeof(eh));
 	close(fd);
 	CHECK(memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-		      eh.e_machine == EM_X86_64,
+		  eh.e_machine == EM_X86_64,
 	      "it is an x86_64 ELF");
 	unsigned long entry = getauxval(AT_ENTRY);
 	CHECK(entry != 0 && ((entry - eh.e_entry) & 4095) == 0,
@@ -310,10 +305,11 @@ static void test_tmp(void)
 	memset(back, 0, sizeof(back));
 	CHECK_EQ("read back 10000 bytes", read(fd, back, sizeof(back)),
 		 sizeof(back));
-	CHECK(memcmp(big, back, sizeof(big)) == 0, "read back what was written");
+	CHECK(memcmp(big, back, sizeof(big)) == 0,
+	      "read back what was written");
 	memset(back, 0, sizeof(back));
 	CHECK(pread(fd, back, 26, 4096 + 26 * 3) == 26 &&
-		      memcmp(back, big + 4096 + 26 * 3, 26) == 0,
+		  memcmp(back, big + 4096 + 26 * 3, 26) == 0,
 	      "pread64 across a page boundary of a written file");
 	CHECK_EQ("pwrite64 in the middle", pwrite(fd, "XYZ", 3, 5000), 3);
 	char want[5] = {big[4999], 'X', 'Y', 'Z', big[5003]};
@@ -360,8 +356,7 @@ static void test_tmp(void)
 	CHECK_ERR("open O_WRONLY of a directory is EISDIR",
 		  open("/tmp", O_WRONLY), EISDIR);
 	CHECK_ERR("O_CREAT in a missing directory is ENOENT",
-		  open("/tmp/no-such-dir/x", O_CREAT | O_WRONLY, 0644),
-		  ENOENT);
+		  open("/tmp/no-such-dir/x", O_CREAT | O_WRONLY, 0644), ENOENT);
 	/* Cleanup for native runs; unlink is not part of issue 2's list, so
 	 * its result is not checked. */
 	unlink(name);

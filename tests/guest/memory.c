@@ -18,7 +18,7 @@
 #include "tap.h"
 
 #define PG 4096UL
-#define SAMPLE                                                               \
+#define SAMPLE                                                                 \
 	"kiln sample file\nsecond line: 0123456789\nthird line ends here\n"
 
 static int all_bytes(const void *p, size_t n, unsigned char v)
@@ -66,7 +66,7 @@ static void test_anon(void)
 		CHECK(ok, "each of ten pages holds its own byte");
 		CHECK_EQ("munmap the middle page", munmap(p + 5 * PG, PG), 0);
 		CHECK(unmapped(p + 5 * PG, PG) && p[4 * PG + 7] == 4 &&
-			      p[6 * PG + 7] == 6,
+			  p[6 * PG + 7] == 6,
 		      "only the middle page is gone");
 		CHECK_EQ("munmap the rest (a range with a hole)",
 			 munmap(p, 10 * PG), 0);
@@ -78,14 +78,14 @@ static void test_anon(void)
 	CHECK_ERR("munmap of length 0 is EINVAL", syscall(SYS_munmap, p, 0),
 		  EINVAL);
 	CHECK(mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
-			      MAP_FAILED &&
-		      errno == EINVAL,
+		      MAP_FAILED &&
+		  errno == EINVAL,
 	      "mmap of length 0 is EINVAL");
 	CHECK(mmap(NULL, PG, PROT_READ, MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
-		      errno == EINVAL,
+		  errno == EINVAL,
 	      "mmap without MAP_PRIVATE or MAP_SHARED is EINVAL");
 	CHECK(mmap(NULL, PG, PROT_READ, MAP_PRIVATE, -1, 0) == MAP_FAILED &&
-		      errno == EBADF,
+		  errno == EBADF,
 	      "file mmap of descriptor -1 is EBADF");
 
 	/* MAP_FIXED inside a PROT_NONE reservation. */
@@ -93,8 +93,8 @@ static void test_anon(void)
 	CHECK(r != MAP_FAILED, "mmap a PROT_NONE reservation");
 	if (r != MAP_FAILED) {
 		unsigned char *f =
-			mmap(r + PG, PG, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		    mmap(r + PG, PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		CHECK(f == r + PG, "MAP_FIXED returns the address asked for");
 		if (f == r + PG) {
 			f[0] = 1;
@@ -128,7 +128,8 @@ static void test_file(const char *path)
 		memcpy(m, "KILN", 4);
 		CHECK(memcmp(m, "KILN sample", 11) == 0,
 		      "private file mapping is writable");
-		CHECK(pread(fd, back, 4, 0) == 4 && memcmp(back, "kiln", 4) == 0,
+		CHECK(pread(fd, back, 4, 0) == 4 &&
+			  memcmp(back, "kiln", 4) == 0,
 		      "writing a private mapping leaves the file alone");
 		munmap(m, PG);
 	}
@@ -267,8 +268,7 @@ static void test_madvise(void)
 	if (p == MAP_FAILED)
 		return;
 	memset(p, 0xaa, 4 * PG);
-	CHECK_EQ("madvise MADV_DONTNEED", madvise(p, 4 * PG, MADV_DONTNEED),
-		 0);
+	CHECK_EQ("madvise MADV_DONTNEED", madvise(p, 4 * PG, MADV_DONTNEED), 0);
 	CHECK(all_bytes(p, 4 * PG, 0),
 	      "MADV_DONTNEED anonymous pages read back as zero");
 	p[0] = 1;

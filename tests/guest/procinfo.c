@@ -39,8 +39,8 @@ static void test_ids(void)
 
 	CHECK(pid > 0, "getpid is positive");
 	CHECK_EQ("getpid is stable", getpid(), pid);
-	CHECK_EQ("gettid of the main thread is getpid",
-		 syscall(SYS_gettid), pid);
+	CHECK_EQ("gettid of the main thread is getpid", syscall(SYS_gettid),
+		 pid);
 	CHECK(getppid() >= 0, "getppid does not fail");
 	CHECK_EQ("geteuid equals getuid", geteuid(), getuid());
 	CHECK_EQ("getegid equals getgid", getegid(), getgid());

@@ -11,7 +11,7 @@
 
 #include "tap.h"
 
-#define PATTERN "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define PATTERN	   "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define DATA_LINES 1000
 #define BULK_LINES 500
 

@@ -28,9 +28,8 @@ static int tap_failed;
 
 /* Output goes to stdout and is flushed per line so that a kernel crash
  * leaves the checks done so far visible in the log. */
-__attribute__((format(printf, 2, 3))) static void tap_check(int ok,
-							    const char *fmt,
-							    ...)
+__attribute__((format(printf, 2, 3))) static void
+tap_check(int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,53 +48,53 @@ __attribute__((format(printf, 2, 3))) static void tap_check(int ok,
 #define CHECK(cond, what) tap_check(!!(cond), "%s", what)
 
 /* Integer equality with both values in the failure message. */
-#define CHECK_EQ(what, got, want)                                            \
-	do {                                                                 \
-		long long g_ = (long long)(got), w_ = (long long)(want);     \
-		if (g_ == w_)                                                \
-			tap_check(1, "%s", what);                            \
-		else                                                         \
-			tap_check(0, "%s: got %lld want %lld", what, g_, w_); \
+#define CHECK_EQ(what, got, want)                                              \
+	do {                                                                   \
+		long long g_ = (long long)(got), w_ = (long long)(want);       \
+		if (g_ == w_)                                                  \
+			tap_check(1, "%s", what);                              \
+		else                                                           \
+			tap_check(0, "%s: got %lld want %lld", what, g_, w_);  \
 	} while (0)
 
 /* A call that must succeed (return >= 0); shows errno when it did not. */
-#define CHECK_OK(what, ret)                                                  \
-	do {                                                                 \
-		long long r_ = (long long)(ret);                             \
-		int e_ = errno;                                              \
-		if (r_ >= 0)                                                 \
-			tap_check(1, "%s", what);                            \
-		else                                                         \
-			tap_check(0, "%s: got %lld errno %d (%s) want >= 0",  \
-				  what, r_, e_, strerror(e_));               \
+#define CHECK_OK(what, ret)                                                    \
+	do {                                                                   \
+		long long r_ = (long long)(ret);                               \
+		int e_ = errno;                                                \
+		if (r_ >= 0)                                                   \
+			tap_check(1, "%s", what);                              \
+		else                                                           \
+			tap_check(0, "%s: got %lld errno %d (%s) want >= 0",   \
+				  what, r_, e_, strerror(e_));                 \
 	} while (0)
 
 /* A call that must fail with -1 and this errno.  errno is cleared first by
  * the caller's macro use: CHECK_ERR("x", (errno = 0, call()), EFAULT). */
-#define CHECK_ERR(what, ret, want_errno)                                     \
-	do {                                                                 \
-		long long r_ = (long long)(ret);                             \
-		int e_ = errno;                                              \
-		if (r_ == -1 && e_ == (want_errno))                          \
-			tap_check(1, "%s", what);                            \
-		else                                                         \
-			tap_check(0,                                         \
-				  "%s: got %lld errno %d (%s) want -1 "      \
-				  "errno %d (%s)",                           \
-				  what, r_, r_ == -1 ? e_ : 0,               \
-				  r_ == -1 ? strerror(e_) : "none",          \
-				  (want_errno), strerror(want_errno));       \
+#define CHECK_ERR(what, ret, want_errno)                                       \
+	do {                                                                   \
+		long long r_ = (long long)(ret);                               \
+		int e_ = errno;                                                \
+		if (r_ == -1 && e_ == (want_errno))                            \
+			tap_check(1, "%s", what);                              \
+		else                                                           \
+			tap_check(0,                                           \
+				  "%s: got %lld errno %d (%s) want -1 "        \
+				  "errno %d (%s)",                             \
+				  what, r_, r_ == -1 ? e_ : 0,                 \
+				  r_ == -1 ? strerror(e_) : "none",            \
+				  (want_errno), strerror(want_errno));         \
 	} while (0)
 
 /* String equality; NULL is shown as (null). */
-#define CHECK_STR(what, got, want)                                           \
-	do {                                                                 \
-		const char *g_ = (got), *w_ = (want);                        \
-		if (g_ && w_ && strcmp(g_, w_) == 0)                         \
-			tap_check(1, "%s", what);                            \
-		else                                                         \
-			tap_check(0, "%s: got '%s' want '%s'", what,         \
-				  g_ ? g_ : "(null)", w_ ? w_ : "(null)");   \
+#define CHECK_STR(what, got, want)                                             \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		if (g_ && w_ && strcmp(g_, w_) == 0)                           \
+			tap_check(1, "%s", what);                              \
+		else                                                           \
+			tap_check(0, "%s: got '%s' want '%s'", what,           \
+				  g_ ? g_ : "(null)", w_ ? w_ : "(null)");     \
 	} while (0)
 
 static int tap_done(const char *name)
