@@ -19,6 +19,8 @@ struct command {
 
 int cmd_run(int argc, char **argv);
 extern const char cmd_run_help[];
+int cmd_pack(int argc, char **argv);
+extern const char cmd_pack_help[];
 
 /* "kiln: MESSAGE\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

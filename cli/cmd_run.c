@@ -64,6 +64,24 @@ const char cmd_run_help[] =
     "runnable x86_64 program, 127 program or library not found,\n"
     "128+N stopped by signal N.\n";
 
+const char cmd_pack_help[] =
+    "usage: kiln pack -o ROOTFS [OPTIONS] PROGRAM [ARGS...]\n"
+    "\n"
+    "Packs PROGRAM, its ELF interpreter, its shared libraries and --file\n"
+    "extras with /.kiln/config into a cpio rootfs at ROOTFS, exactly as\n"
+    "'kiln run' would, without booting it.  Boot it with kiln-vmm\n"
+    "(--initrd) or QEMU (-initrd) and build/kiln.elf.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output ROOTFS       where to write the rootfs (required)\n"
+    "  -e, --env KEY=VAL         set an environment variable (repeatable)\n"
+    "      --file HOST:GUEST     put host file HOST at absolute path GUEST\n"
+    "                            (repeatable)\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status: 0; 125 kiln error, 126 not a runnable x86_64 program,\n"
+    "127 program or library not found.\n";
+
 enum run_hv {
 	RUN_HV_DEFAULT,
 	RUN_HV_KILN,
@@ -77,6 +95,8 @@ struct run_opts {
 	unsigned timeout_s;
 	const char *kernel;
 	const char *keep_rootfs;
+	const char *output; /* kiln pack -o */
+	int pack;           /* kiln pack: write the rootfs, boot nothing */
 	struct strv env;   /* -e entries as given */
 	struct strv files; /* --file specs as given */
 	struct strv kernel_args;
@@ -103,6 +123,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		OPT_KEEP,
 		OPT_KARG
 	};
+	const char *cmd = o->pack ? "pack" : "run";
 	static const struct option longopts[] = {
 	    {"env", required_argument, NULL, 'e'},
 	    {"memory", required_argument, NULL, 'm'},
@@ -112,6 +133,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	    {"kernel", required_argument, NULL, OPT_KERNEL},
 	    {"kernel-arg", required_argument, NULL, OPT_KARG},
 	    {"keep-rootfs", required_argument, NULL, OPT_KEEP},
+	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -122,7 +144,25 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	opterr = 0;
 	optind = 1;
 	/* "+": stop at the first non-option, the program. */
-	while ((c = getopt_long(argc, argv, "+:e:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, o->pack ? "+:e:m:ho:" : "+:e:m:h",
+				longopts, NULL)) != -1) {
+		if (o->pack && (c == OPT_HV || c == OPT_TIMEOUT ||
+				c == OPT_KERNEL || c == OPT_KARG ||
+				c == OPT_KEEP)) {
+			const char *name = "?";
+			for (const struct option *lo = longopts; lo->name; lo++)
+				if (lo->val == c)
+					name = lo->name;
+			cli_error("option '--%s' is for 'kiln run', not 'kiln "
+				  "pack'",
+				  name);
+			return -1;
+		}
+		if (!o->pack && c == 'o') {
+			cli_error("option '--output' is for 'kiln pack' (see "
+				  "'kiln run --help')");
+			return -1;
+		}
 		switch (c) {
 		case 'e':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
@@ -208,28 +248,35 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case OPT_KEEP:
 			o->keep_rootfs = optarg;
 			break;
+		case 'o':
+			o->output = optarg;
+			break;
 		case 'h':
 			return 1;
 		case ':':
-			cli_error("option '%s' needs a value (see 'kiln run "
+			cli_error("option '%s' needs a value (see 'kiln %s "
 				  "--help')",
-				  argv[optind - 1]);
+				  argv[optind - 1], cmd);
 			return -1;
 		default:
 			if (optopt != 0)
-				cli_error("unknown option '-%c' (see 'kiln run "
+				cli_error("unknown option '-%c' (see 'kiln %s "
 					  "--help')",
-					  optopt);
+					  optopt, cmd);
 			else
-				cli_error("unknown option '%s' (see 'kiln run "
+				cli_error("unknown option '%s' (see 'kiln %s "
 					  "--help')",
-					  argv[optind - 1]);
+					  argv[optind - 1], cmd);
 			return -1;
 		}
 	}
 	if (optind >= argc) {
-		cli_error("'kiln run' needs a program to run (see 'kiln run "
-			  "--help')");
+		cli_error("'kiln %s' needs a program (see 'kiln %s --help')",
+			  cmd, cmd);
+		return -1;
+	}
+	if (o->pack && o->output == NULL) {
+		cli_error("'kiln pack' needs an output file: -o ROOTFS.cpio");
 		return -1;
 	}
 	o->program = argv[optind];
@@ -593,7 +640,9 @@ static void run_opts_release(struct run_opts *o)
 	strv_release(&o->kernel_args);
 }
 
-int cmd_run(int argc, char **argv)
+/* kiln run and kiln pack: the same options and packing; pack stops after
+ * writing the rootfs. */
+static int run_main(int argc, char **argv, int pack)
 {
 	struct run_opts o;
 	struct hv_boot boot;
@@ -606,11 +655,12 @@ int cmd_run(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&boot, 0, sizeof(boot));
+	o.pack = pack;
 	run_std_fds();
 	r = run_parse(argc, argv, &o);
 	if (r != 0) {
 		if (r > 0) {
-			fputs(cmd_run_help, stdout);
+			fputs(pack ? cmd_pack_help : cmd_run_help, stdout);
 			status = 0;
 		}
 		goto out;
@@ -646,6 +696,11 @@ int cmd_run(int argc, char **argv)
 	status = KILN_EXIT_MONITOR;
 	if (o.keep_rootfs != NULL && run_keep_rootfs(fd, o.keep_rootfs) < 0)
 		goto out;
+	if (o.pack) {
+		status = run_keep_rootfs(fd, o.output) < 0 ? KILN_EXIT_MONITOR
+							    : 0;
+		goto out;
+	}
 
 	kernel = run_find_kernel(o.kernel);
 	if (kernel == NULL)
@@ -732,4 +787,14 @@ out:
 	free(vmm);
 	run_opts_release(&o);
 	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, 0);
+}
+
+int cmd_pack(int argc, char **argv)
+{
+	return run_main(argc, argv, 1);
 }

@@ -20,6 +20,8 @@ static int cmd_version(int argc, char **argv);
 static const struct command commands[] = {
     {"run", cmd_run, "run [OPTIONS] PROGRAM [ARGS...]",
      "pack a program into an image and boot it in the foreground"},
+    {"pack", cmd_pack, "pack -o ROOTFS [OPTIONS] PROGRAM [ARGS...]",
+     "pack a program into a rootfs for kiln-vmm or QEMU, without booting"},
     {"version", cmd_version, "version", "print kiln's version and ABI version"},
     {"help", cmd_help, "help [COMMAND]", "show help for kiln or a command"},
 };
@@ -92,8 +94,8 @@ static int cmd_help(int argc, char **argv)
 		cli_error("unknown command '%s' (see 'kiln help')", argv[1]);
 		return KILN_EXIT_MONITOR;
 	}
-	if (c->run == cmd_run) {
-		fputs(cmd_run_help, stdout);
+	if (c->run == cmd_run || c->run == cmd_pack) {
+		fputs(c->run == cmd_run ? cmd_run_help : cmd_pack_help, stdout);
 		return 0;
 	}
 	printf("usage: kiln %s\n\n%s\n", c->usage, c->summary);

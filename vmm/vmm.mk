@@ -19,7 +19,7 @@ VMM_OBJS := $(patsubst %.c,$(B)/host/%.o,$(VMM_SRCS))
 # Everything but main.c and kvm.c: what the hosted unit tests link.
 VMM_PURE_OBJS := $(filter-out $(B)/host/vmm/main.o $(B)/host/vmm/kvm.o,$(VMM_OBJS))
 
-ALL_TARGETS += $(B)/kiln-vmm
+ALL_TARGETS += $(B)/kiln-vmm $(B)/kiln-vmm.static
 
 $(B)/kiln-vmm: $(VMM_OBJS)
 	@$(if $(Q),echo "  LD      $@")

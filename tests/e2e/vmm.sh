@@ -1,0 +1,110 @@
+#!/bin/sh
+# kiln-vmm boots real programs.  Every guest program (static, dynamic,
+# static-pie) and the exit-status, crash and panic cases are packed with
+# `kiln pack` and booted on kiln-vmm: directly when this machine has
+# /dev/kvm, otherwise inside scripts/nested-kvm.sh, a Linux guest under
+# QEMU TCG whose emulated AMD SVM gives it a working /dev/kvm.  One nested
+# boot runs every case (the Linux guest takes 6-20 s to boot; each kiln-vmm
+# run inside it well under a second).  The nested path needs Debian's
+# kernel and busybox packages, which the harness fetches with apt-get
+# download into build/nested/ on its first run.
+set -u
+KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$KILN_ROOT/tests/lib.sh"
+
+W=$KILN_TEST_TMP/vmm
+mkdir -p "$W/cases"
+VMM=$KILN_ROOT/build/kiln-vmm.static
+KERNEL=$KILN_ROOT/build/kiln.elf
+CASES=$W/cases.list # read inside the VM host too; name|memory MiB|extra kernel args|expected status|regex
+
+# add_case NAME MEM KARGS STATUS REGEX PACK-ARGS...: packs one case.
+add_case() {
+	name=$1 mem=$2 kargs=$3 want=$4 re=$5
+	shift 5
+	if "$KILN" pack -o "$W/cases/$name.cpio" "$@" >"$W/pack.err" 2>&1; then
+		echo "$name|$mem|$kargs|$want|$re" >>"$CASES"
+	else
+		test_fail "$SCENARIO: $name" "kiln pack failed: $(head -n 1 "$W/pack.err")"
+	fi
+}
+
+guest_marker() {
+	sed -n "s/^.*$2: *//p" "tests/guest/$1.c" | head -n 1
+}
+
+: >"$CASES"
+if [ ! -x "$KILN" ] || [ ! -f "$VMM" ] || [ ! -f "$KERNEL" ]; then
+	test_fail "$SCENARIO: build" "build/kiln, build/kiln-vmm.static or build/kiln.elf missing (run make)"
+	exit 0
+fi
+
+add_case hello-static 64 "" 0 '^hello from kiln$' examples/hello
+add_case hello-4MiB 4 "" 0 '^hello from kiln$' examples/hello
+add_case echo-dynamic 64 "" 0 '^hi there$' /bin/echo hi there
+add_case exit-42 64 "" 42 'exiting with 42' "$GUEST/static/exit_code" 42
+add_case exit-255 64 "" 255 'exiting with 255' "$GUEST/dynamic/exit_code" 255
+add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/segv"
+add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
+add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
+for prog in $(grep -l '^#include "tap.h"' tests/guest/*.c | sed 's|.*/||; s|\.c$||' | sort); do
+	opts=$(guest_marker "$prog" kiln-run-opts)
+	args=$(guest_marker "$prog" kiln-run-args)
+	for link in static dynamic static-pie; do
+		[ -x "$GUEST/$link/$prog" ] || continue
+		set -f
+		# shellcheck disable=SC2086 # the markers are words
+		add_case "$prog-$link" 64 "" 0 "^guest $prog: [0-9]+ passed, 0 failed\$" \
+			$opts "$GUEST/$link/$prog" $args
+		set +f
+	done
+done
+
+# The script that runs inside the VM host (nested guest or this machine):
+# one kiln-vmm per case, status and output framed by markers.
+cat >"$W/run-cases.sh" <<'EOS'
+#!/bin/sh
+d=$(dirname "$0")
+while IFS='|' read -r name mem kargs want re; do
+	"$d/kiln-vmm" --kernel "$d/kiln.elf" --initrd "$d/cases/$name.cpio" \
+		--memory "$mem" --cmdline "console=ttyS0 $kargs" --timeout 60 \
+		>"$d/out" 2>&1 </dev/null
+	st=$?
+	echo "VMMCASE-BEGIN $name"
+	cat "$d/out"
+	echo "VMMCASE-END $name $st"
+done <"$d/cases.list"
+EOS
+cp "$VMM" "$W/kiln-vmm"
+cp "$KERNEL" "$W/kiln.elf"
+
+LOG=$(log_path "$SCENARIO/run")
+mkdir -p "$(dirname "$LOG")"
+if have_kvm; then
+	where="on this machine's /dev/kvm"
+	run_limited 900 "$W/all.out" = sh "$W/run-cases.sh"
+else
+	where="in nested KVM under QEMU TCG"
+	run_limited 1500 "$W/all.out" = bash scripts/nested-kvm.sh --timeout 1200 \
+		--add "$W:/k" -- sh /k/run-cases.sh
+fi
+tr -d '\r' <"$W/all.out" >"$LOG"
+echo "kiln-vmm cases ran $where (status $RUN_STATUS)" >>"$LOG"
+
+while IFS='|' read -r name mem kargs want re; do
+	CHECK="$SCENARIO: $name on kiln-vmm"
+	end=$(grep -a "^VMMCASE-END $name " "$LOG" | tail -n 1)
+	if [ -z "$end" ]; then
+		test_fail "$CHECK" "no result ($where, harness status $RUN_STATUS)" "$LOG"
+		continue
+	fi
+	st=${end##* }
+	sed -n "/^VMMCASE-BEGIN $name\$/,/^VMMCASE-END $name /p" "$LOG" >"$W/case.out"
+	if [ "$st" != "$want" ]; then
+		test_fail "$CHECK" "status $st, want $want" "$W/case.out"
+	elif ! grep -a -q -E "$re" "$W/case.out"; then
+		test_fail "$CHECK" "output does not match /$re/" "$W/case.out"
+	else
+		test_pass "$CHECK"
+	fi
+done <"$CASES"
