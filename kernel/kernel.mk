@@ -14,7 +14,10 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
 	-Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wstrict-prototypes -Wmissing-prototypes \
 	-Ikernel/include -Ikernel/arch/x86 -Iinclude -I$(B)/kernel-gen
+# The .boot segment is RWX on purpose: 32-bit entry code and the boot page
+# tables it points CR3 at, both at fixed physical addresses, used once.
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
+	-Wl,--no-warn-rwx-segments \
 	-Wl,--build-id=none -T kernel/arch/x86/kernel.ld
 
 KERNEL_C := $(shell find kernel -name '*.c' -not -path 'kernel/tests/*')

@@ -87,8 +87,12 @@ void vm_init(void)
 		     pa += HUGE_PAGE_SIZE)
 			map_huge(pa, 0);
 	}
-	pml4[0] = 0; /* the identity map; the lower half is the program's */
-	write_cr3(read_cr3());
+	/* Drop the identity map: the lower half is the program's.  The boot
+	 * page directory is shared with the kernel mapping and its entries
+	 * are global, so a CR3 reload would keep identity translations in
+	 * the TLB; flush global entries too. */
+	pml4[0] = 0;
+	tlb_flush_all();
 }
 
 void *vmalloc(size_t n)

@@ -124,7 +124,7 @@ syscall_entry:
 	 * unchanged cs/ss.  Otherwise (signals later, exec) iretq.
 	 */
 	mov	TF_SIZE - 5*8(%rsp), %rcx	/* rip */
-	cmp	%rcx, 13*8(%rsp)		/* tf->rcx == rip? */
+	cmp	%rcx, 12*8(%rsp)		/* tf->rcx == rip? */
 	jne	trap_return
 	mov	TF_SIZE - 3*8(%rsp), %r11	/* rflags */
 	cmp	%r11, 4*8(%rsp)			/* tf->r11 == rflags? */

@@ -130,6 +130,15 @@ static inline void write_cr3(uint64_t v)
 {
 	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
 }
+/* Flushes the whole TLB, global entries included (toggling CR4.PGE). */
+static inline void tlb_flush_all(void)
+{
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 & ~(uint64_t)CR4_PGE)
+			 : "memory");
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4) : "memory");
+}
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
