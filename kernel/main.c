@@ -19,27 +19,8 @@
 #include "x86.h"
 #include <asm-generic/fcntl.h>
 #include <kiln/abi.h>
+#include <kiln/pvh.h>
 
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
-#define HVM_START_MAGIC 0x336ec578
 
 struct boot_info boot_info;
 /* kiln.test=panic: panic once the kernel is up, so tests can check that
@@ -85,12 +66,12 @@ static void boot_info_read(uint64_t si_phys)
 		strlcpy(boot_info.cmdline, phys_to_virt(si->cmdline_paddr),
 			sizeof(boot_info.cmdline));
 	if (si->version >= 1 && si->memmap_paddr) {
-		const struct hvm_memmap_entry *e =
+		const struct hvm_memmap_table_entry *e =
 			phys_to_virt(si->memmap_paddr);
 		for (uint32_t i = 0;
 		     i < si->memmap_entries && boot_info.nram < MAX_MEMMAP;
 		     i++)
-			if (e[i].type == 1 && e[i].size)
+			if (e[i].type == HVM_MEMMAP_RAM && e[i].size)
 				boot_info.ram[boot_info.nram++] =
 					(struct mem_range){
 						e[i].addr, e[i].addr + e[i].size};

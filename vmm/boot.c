@@ -17,34 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kiln/pvh.h"
 #include "vmm.h"
 
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HVM_START_MAGIC 0x336ec578u
-#define E820_RAM 1
-#define E820_RESERVED 2
-
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-
-struct hvm_memmap_table_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
+#define E820_RAM HVM_MEMMAP_RAM
+#define E820_RESERVED HVM_MEMMAP_RESERVED
 
 #define BOOT_MEMMAP_ENTRIES 3
 #define BOOT_MEMMAP_GPA (VMM_START_INFO_GPA + sizeof(struct hvm_start_info))
