@@ -13,7 +13,8 @@
  * Output, one line each:
  *   T LABEL RUN STATUS MAIN_NS|- EXIT_NS    (MAIN_NS "-": marker never seen)
  *   M LABEL RUN NAME NS                     (a --trace-boot mark)
- *   O LABEL RUN TEXT                        (stdout, only when the marker
+ *   O LABEL RUN TEXT, E LABEL RUN TEXT      (the first lines of stdout and
+ *                                            stderr, only when the marker
  *                                            was not seen, for diagnosis)
  * Exit status: 0, or 2 on a usage or system error.
  */
@@ -84,8 +85,9 @@ static void timeit_print_marks(const char *label, int run, const char *err)
 	}
 }
 
-/* Prints the start of stdout as O lines when the marker was missing. */
-static void timeit_print_output(const char *label, int run,
+/* Prints the start of stdout (tag O) or stderr (tag E) when the marker
+ * was missing, so that a failed run shows why. */
+static void timeit_print_output(char tag, const char *label, int run,
 				const char *out)
 {
 	const char *line = out;
@@ -93,7 +95,7 @@ static void timeit_print_output(const char *label, int run,
 	for (int lines = 0; *line != '\0' && lines < 20; lines++) {
 		size_t len = strcspn(line, "\n");
 
-		printf("O %s %d %.*s\n", label, run, (int)len, line);
+		printf("%c %s %d %.*s\n", tag, label, run, (int)len, line);
 		line += len + (line[len] == '\n');
 	}
 }
@@ -181,8 +183,10 @@ static void timeit_once(char **cmd, const char *label, int run,
 		printf("T %s %d %d %lld %lld\n", label, run, status, t_main,
 		       t_exit);
 	timeit_print_marks(label, run, r->err);
-	if (t_main < 0)
-		timeit_print_output(label, run, r->out);
+	if (t_main < 0) {
+		timeit_print_output('O', label, run, r->out);
+		timeit_print_output('E', label, run, r->err);
+	}
 	fflush(stdout);
 }
 

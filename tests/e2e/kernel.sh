@@ -52,3 +52,17 @@ if [ -e build/kiln.elf ]; then
 	want_out 'backtrace'
 fi
 check_end
+
+# tests/guest/sysfuzz calls every syscall number with wild pointers, kernel
+# addresses, a fenced scratch buffer, paths and odd sizes.  The kernel's
+# answers don't matter; it must not panic, crash or hang, and the program
+# must run to its end.
+for link in static dynamic; do
+	check_begin "$link syscall fuzz: the kernel survives 10k wild calls"
+	need_file "$GUEST/$link/sysfuzz"
+	krun "$GUEST/$link/sysfuzz"
+	want_status 0
+	want_out '^sysfuzz: survived [0-9]+ calls$'
+	want_no_out 'kernel panic'
+	check_end
+done

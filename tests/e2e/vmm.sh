@@ -46,6 +46,7 @@ add_case exit-42 64 "" 42 'exiting with 42' "$GUEST/static/exit_code" 42
 add_case exit-255 64 "" 255 'exiting with 255' "$GUEST/dynamic/exit_code" 255
 add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/segv"
 add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
+add_case sysfuzz 64 "" 0 '^sysfuzz: survived [0-9]+ calls$' "$GUEST/static/sysfuzz"
 add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
 for prog in $(grep -l '^#include "tap.h"' tests/guest/*.c | sed 's|.*/||; s|\.c$||' | sort); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
