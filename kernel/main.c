@@ -26,6 +26,14 @@ struct boot_info boot_info;
 /* kiln.test=panic: panic once the kernel is up, so tests can check that
  * a kernel failure reaches the host as KILN_EXIT_PANIC with a report. */
 static bool test_panic;
+/* kiln.test=fault: a page fault in the kernel itself, for tests of the
+ * exception report (vector, error code, address, registers, backtrace). */
+static bool test_fault;
+
+static __attribute__((noinline)) void test_fault_now(void)
+{
+	*(volatile uint64_t *)0xdead000UL = 1;
+}
 extern bool console_kiln_port, console_exit_com2;
 void console_init(void);
 void clock_init(void);
@@ -126,6 +134,8 @@ static void cmdline_parse(bool early)
 				kernel_debug = true;
 			else if (!strcmp(w, "kiln.test=panic"))
 				test_panic = true;
+			else if (!strcmp(w, "kiln.test=fault"))
+				test_fault = true;
 		} else if (!strncmp(w, "kiln.env=", 9)) {
 			char *kv = strdup(w + 9);
 			if (kv) {
@@ -210,6 +220,8 @@ void kmain(uint64_t start_info)
 	syscall_init();
 	if (test_panic)
 		panic("test panic requested on the command line (kiln.test=panic)");
+	if (test_fault)
+		test_fault_now();
 	kdebug("%lu KiB of RAM, rootfs %lu bytes, command line '%s'",
 	       phys_total_bytes() >> 10, boot_info.initrd_size,
 	       boot_info.cmdline);

@@ -86,6 +86,8 @@ enum kiln_mark {
  *   kiln.vmm=kiln     running on kiln-vmm: use the control ports above
  *   kiln.debug        verbose boot log and register dumps on faults
  *   kiln.test=panic   panic right after boot (tests of the panic path)
+ *   kiln.test=fault   page fault in the kernel right after boot (tests of
+ *                     the exception report)
  */
 
 #endif /* KILN_ABI_H */

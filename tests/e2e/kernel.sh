@@ -66,3 +66,15 @@ for link in static dynamic; do
 	want_no_out 'kernel panic'
 	check_end
 done
+
+check_begin "a kernel page fault reports vector, address, rip and backtrace, exits 120"
+krun --kernel-arg kiln.test=fault "$GUEST/static/hello"
+want_status 120
+want_out '^kiln: kernel panic: page fault \(vector 14, error 0x2\)$'
+want_out '^faulting address 000000000dead000$'
+want_out '^rip ffffffff8[0-9a-f]+ <test_fault_now\+0x[0-9a-f]+>$'
+want_out '^rax [0-9a-f]{16} rbx'
+want_out '^  ffffffff8[0-9a-f]+ <kmain\+0x[0-9a-f]+>$'
+want_no_out '^hello from kiln$'
+want_hello_runs
+check_end

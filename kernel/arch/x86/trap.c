@@ -57,9 +57,9 @@ static void print_addr(const char *label, uint64_t addr)
 		kprintf("%s%016lx\n", label, addr);
 }
 
-void backtrace_print(uint64_t rbp)
+/* Walks the rbp chain, one line per return address in the kernel. */
+static void frames_print(uint64_t rbp)
 {
-	kprintf("backtrace:\n");
 	for (int depth = 0; depth < 32 && rbp; depth++) {
 		/* Only follow frames inside the kernel's own memory. */
 		if (rbp < KERNEL_BASE_ASM || !IS_ALIGNED(rbp, 8))
@@ -71,6 +71,30 @@ void backtrace_print(uint64_t rbp)
 		print_addr("  ", ret);
 		rbp = frame[0];
 	}
+}
+
+void backtrace_print(uint64_t rbp)
+{
+	kprintf("backtrace:\n");
+	frames_print(rbp);
+}
+
+/* A backtrace for a trap frame: a leaf function compiled without a frame
+ * leaves its return address at the top of the stack, not behind rbp, so
+ * that word comes first when it points into the kernel's text. */
+static void backtrace_print_trap(const struct trapframe *tf)
+{
+	uint64_t top = 0;
+	if (tf->rsp >= KERNEL_BASE_ASM && IS_ALIGNED(tf->rsp, 8))
+		top = *(const uint64_t *)tf->rsp;
+	uint64_t first = 0;
+	if (tf->rbp >= KERNEL_BASE_ASM && IS_ALIGNED(tf->rbp, 8))
+		first = ((const uint64_t *)tf->rbp)[1];
+	kprintf("backtrace:\n");
+	if (top >= (uint64_t)text_start && top < (uint64_t)text_end &&
+	    top != first)
+		print_addr("  ", top);
+	frames_print(tf->rbp);
 }
 
 void trap_dump(const struct trapframe *tf)
@@ -165,7 +189,7 @@ void trap_handler(struct trapframe *tf)
 	if (tf->vector == VEC_PF)
 		kprintf("faulting address %016lx\n", read_cr2());
 	trap_dump(tf);
-	backtrace_print(tf->rbp);
+	backtrace_print_trap(tf);
 	machine_exit(KILN_EXIT_PANIC);
 }
 
