@@ -34,7 +34,10 @@ bench: deps
 format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
 clean:
 	rm -rf build
 
-.PHONY: all deps demo test bench clean format-check
+.PHONY: all deps demo test bench clean format format-check

@@ -141,6 +141,9 @@ status=$(cat "$W/status" 2>/dev/null || echo 125)
 	echo "H guest_mib $guest_mib"
 	echo "H runs $runs"
 	echo "H dynamic_name $dyn_name"
+	for f in build/kiln.elf build/kiln-vmm build/kiln-vmm.static; do
+		echo "H build $f $(wc -c <"$f") bytes, built $(date -u -r "$f" '+%Y-%m-%d %H:%M UTC')"
+	done
 } >>"$LOG.new"
 if ! grep -q '^T ' "$LOG.new"; then
 	tail -n 20 "$LOG.new" >&2

@@ -96,9 +96,9 @@ struct run_opts {
 	const char *kernel;
 	const char *keep_rootfs;
 	const char *output; /* kiln pack -o */
-	int pack;           /* kiln pack: write the rootfs, boot nothing */
-	struct strv env;   /* -e entries as given */
-	struct strv files; /* --file specs as given */
+	int pack;	    /* kiln pack: write the rootfs, boot nothing */
+	struct strv env;    /* -e entries as given */
+	struct strv files;  /* --file specs as given */
 	struct strv kernel_args;
 	const char *program; /* as the user wrote it */
 	char **args;	     /* the program's arguments */
@@ -146,9 +146,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	/* "+": stop at the first non-option, the program. */
 	while ((c = getopt_long(argc, argv, o->pack ? "+:e:m:ho:" : "+:e:m:h",
 				longopts, NULL)) != -1) {
-		if (o->pack && (c == OPT_HV || c == OPT_TIMEOUT ||
-				c == OPT_KERNEL || c == OPT_KARG ||
-				c == OPT_KEEP)) {
+		if (o->pack &&
+		    (c == OPT_HV || c == OPT_TIMEOUT || c == OPT_KERNEL ||
+		     c == OPT_KARG || c == OPT_KEEP)) {
 			const char *name = "?";
 			for (const struct option *lo = longopts; lo->name; lo++)
 				if (lo->val == c)
@@ -697,8 +697,8 @@ static int run_main(int argc, char **argv, int pack)
 	if (o.keep_rootfs != NULL && run_keep_rootfs(fd, o.keep_rootfs) < 0)
 		goto out;
 	if (o.pack) {
-		status = run_keep_rootfs(fd, o.output) < 0 ? KILN_EXIT_MONITOR
-							    : 0;
+		status =
+		    run_keep_rootfs(fd, o.output) < 0 ? KILN_EXIT_MONITOR : 0;
 		goto out;
 	}
 

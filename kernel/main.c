@@ -21,7 +21,6 @@
 #include <kiln/abi.h>
 #include <kiln/pvh.h>
 
-
 struct boot_info boot_info;
 /* kiln.test=panic: panic once the kernel is up, so tests can check that
  * a kernel failure reaches the host as KILN_EXIT_PANIC with a report. */
@@ -75,21 +74,20 @@ static void boot_info_read(uint64_t si_phys)
 			sizeof(boot_info.cmdline));
 	if (si->version >= 1 && si->memmap_paddr) {
 		const struct hvm_memmap_table_entry *e =
-			phys_to_virt(si->memmap_paddr);
+		    phys_to_virt(si->memmap_paddr);
 		for (uint32_t i = 0;
-		     i < si->memmap_entries && boot_info.nram < MAX_MEMMAP;
-		     i++)
+		     i < si->memmap_entries && boot_info.nram < MAX_MEMMAP; i++)
 			if (e[i].type == HVM_MEMMAP_RAM && e[i].size)
 				boot_info.ram[boot_info.nram++] =
-					(struct mem_range){
-						e[i].addr, e[i].addr + e[i].size};
+				    (struct mem_range){e[i].addr,
+						       e[i].addr + e[i].size};
 	}
 	if (boot_info.nram == 0)
 		panic("no memory map in the PVH start info (version %u)",
 		      si->version);
 	if (si->nr_modules && si->modlist_paddr) {
 		const struct hvm_modlist_entry *m =
-			phys_to_virt(si->modlist_paddr);
+		    phys_to_virt(si->modlist_paddr);
 		boot_info.initrd_start = m->paddr;
 		boot_info.initrd_size = m->size;
 	}
@@ -199,9 +197,9 @@ static void config_read(void)
 
 static noreturn void exec_failed(int err)
 {
-	int status = err == -ENOENT	? KILN_EXIT_NOTFOUND
+	int status = err == -ENOENT   ? KILN_EXIT_NOTFOUND
 		     : err == -ENOMEM ? KILN_EXIT_NOMEM
-				       : KILN_EXIT_NOEXEC;
+				      : KILN_EXIT_NOEXEC;
 	machine_exit(status);
 }
 
@@ -219,7 +217,8 @@ void kmain(uint64_t start_info)
 	apic_init();
 	syscall_init();
 	if (test_panic)
-		panic("test panic requested on the command line (kiln.test=panic)");
+		panic("test panic requested on the command line "
+		      "(kiln.test=panic)");
 	if (test_fault)
 		test_fault_now();
 	kdebug("%lu KiB of RAM, rootfs %lu bytes, command line '%s'",
@@ -249,8 +248,8 @@ void kmain(uint64_t start_info)
 		     prog.cwd);
 
 	uint64_t entry, sp;
-	int r = exec_load(prog.exe, prog.argv, prog.argc, prog.envp,
-			  prog.envc, &entry, &sp);
+	int r = exec_load(prog.exe, prog.argv, prog.argc, prog.envp, prog.envc,
+			  &entry, &sp);
 	if (r)
 		exec_failed(r);
 	mark(KILN_MARK_USER_ENTRY);

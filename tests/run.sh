@@ -215,6 +215,19 @@ echo "kiln tests: ${KILN#"$KILN_ROOT"/}; default hypervisor: $HV_DEFAULT;" \
 
 echo "== unit tests"
 run_unit_tests
+# STYLE.md: the tree follows .clang-format, and that is checked.
+if selected style/clang-format; then
+	log=$(log_path style/clang-format)
+	mkdir -p "$(dirname "$log")"
+	if ! command -v clang-format >/dev/null 2>&1; then
+		test_fail style/clang-format "clang-format not installed (scripts/deps.sh)"
+	elif (cd "$KILN_ROOT" && git ls-files '*.c' '*.h' |
+		xargs clang-format --dry-run --Werror) >"$log" 2>&1; then
+		test_pass style/clang-format
+	else
+		test_fail style/clang-format "files differ from .clang-format (run: make format)" "$log"
+	fi
+fi
 ALL_GUESTS=$(guest_names)
 echo "== guest programs on the host (validates the tests)"
 run_guests host "$ALL_GUESTS"

@@ -12,39 +12,41 @@
 #include "vmm.h"
 
 const char args_usage[] =
-	"usage: kiln-vmm --kernel KERNEL.elf [--initrd ROOTFS.cpio]\n"
-	"                [--cmdline STRING] [--memory MIB] [--serial FILE]\n"
-	"                [--timeout SECONDS] [--trace-boot]\n"
-	"\n"
-	"Boots a PVH ELF64 kernel in a KVM virtual machine with one vCPU.\n"
-	"\n"
-	"  --kernel FILE     ELF64 kernel with a PVH entry note (required)\n"
-	"  --initrd FILE     module handed to the kernel (kiln: the rootfs)\n"
-	"  --cmdline STRING  kernel command line; ' kiln.vmm=kiln' is appended\n"
-	"  --memory MIB      guest RAM in MiB, 2 to 3072 (default 64)\n"
-	"  --serial FILE     write the console to FILE instead of stdout\n"
-	"  --timeout SECONDS stop the guest after SECONDS (exit status 124)\n"
-	"  --trace-boot      print boot-timeline marks to stderr at exit\n"
-	"  -h, --help        show this help\n"
-	"\n"
-	"Exit status: the byte the guest writes to port 0xf4; 121 guest crash\n"
-	"(triple fault), 122 memory too small, 124 timeout, 125 monitor or KVM\n"
-	"failure or bad arguments, 130/143 stopped by SIGINT/SIGTERM.\n";
+    "usage: kiln-vmm --kernel KERNEL.elf [--initrd ROOTFS.cpio]\n"
+    "                [--cmdline STRING] [--memory MIB] [--serial FILE]\n"
+    "                [--timeout SECONDS] [--trace-boot]\n"
+    "\n"
+    "Boots a PVH ELF64 kernel in a KVM virtual machine with one vCPU.\n"
+    "\n"
+    "  --kernel FILE     ELF64 kernel with a PVH entry note (required)\n"
+    "  --initrd FILE     module handed to the kernel (kiln: the rootfs)\n"
+    "  --cmdline STRING  kernel command line; ' kiln.vmm=kiln' is appended\n"
+    "  --memory MIB      guest RAM in MiB, 2 to 3072 (default 64)\n"
+    "  --serial FILE     write the console to FILE instead of stdout\n"
+    "  --timeout SECONDS stop the guest after SECONDS (exit status 124)\n"
+    "  --trace-boot      print boot-timeline marks to stderr at exit\n"
+    "  -h, --help        show this help\n"
+    "\n"
+    "Exit status: the byte the guest writes to port 0xf4; 121 guest crash\n"
+    "(triple fault), 122 memory too small, 124 timeout, 125 monitor or KVM\n"
+    "failure or bad arguments, 130/143 stopped by SIGINT/SIGTERM.\n";
 
 /* Parses a decimal number in [min, max]; -1 and err otherwise. */
 static int args_number(const char *opt, const char *s, uint64_t min,
-		       uint64_t max, const char *unit, uint64_t *out,
-		       char *err, size_t errlen)
+		       uint64_t max, const char *unit, uint64_t *out, char *err,
+		       size_t errlen)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    v < min || v > max) {
-		snprintf(err, errlen, "%s '%s': must be a number from %llu to "
-			 "%llu%s", opt, s, (unsigned long long)min,
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		snprintf(err, errlen,
+			 "%s '%s': must be a number from %llu to "
+			 "%llu%s",
+			 opt, s, (unsigned long long)min,
 			 (unsigned long long)max, unit);
 		return -1;
 	}
@@ -55,9 +57,9 @@ static int args_number(const char *opt, const char *s, uint64_t min,
 int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 	       size_t errlen)
 {
-	static const char *const valued[] = { "--kernel", "--initrd",
-					      "--cmdline", "--memory",
-					      "--serial", "--timeout" };
+	static const char *const valued[] = {"--kernel",  "--initrd",
+					     "--cmdline", "--memory",
+					     "--serial",  "--timeout"};
 	uint64_t n;
 
 	memset(a, 0, sizeof(*a));
@@ -75,7 +77,8 @@ int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 			a->trace_boot = 1;
 			continue;
 		}
-		for (size_t j = 0; j < sizeof(valued) / sizeof(valued[0]); j++) {
+		for (size_t j = 0; j < sizeof(valued) / sizeof(valued[0]);
+		     j++) {
 			size_t l = strlen(valued[j]);
 			if (strncmp(arg, valued[j], l) != 0)
 				continue;

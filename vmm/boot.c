@@ -20,11 +20,11 @@
 #include "kiln/pvh.h"
 #include "vmm.h"
 
-#define E820_RAM HVM_MEMMAP_RAM
+#define E820_RAM      HVM_MEMMAP_RAM
 #define E820_RESERVED HVM_MEMMAP_RESERVED
 
 #define BOOT_MEMMAP_ENTRIES 3
-#define BOOT_MEMMAP_GPA (VMM_START_INFO_GPA + sizeof(struct hvm_start_info))
+#define BOOT_MEMMAP_GPA	    (VMM_START_INFO_GPA + sizeof(struct hvm_start_info))
 #define BOOT_MODLIST_GPA                                                       \
 	(BOOT_MEMMAP_GPA +                                                     \
 	 BOOT_MEMMAP_ENTRIES * sizeof(struct hvm_memmap_table_entry))
@@ -33,13 +33,13 @@ _Static_assert(sizeof(struct hvm_start_info) == 56, "start_info layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap layout");
 _Static_assert(sizeof(struct hvm_modlist_entry) == 32, "modlist layout");
 _Static_assert(BOOT_MODLIST_GPA + sizeof(struct hvm_modlist_entry) <=
-		       BOOT_GDT_GPA,
+		   BOOT_GDT_GPA,
 	       "boot info overlaps the GDT");
 
 /* Guest-physical bytes the boot information occupies; a kernel segment
  * there would be overwritten by it. */
 #define BOOT_AREA_START VMM_START_INFO_GPA
-#define BOOT_AREA_END (VMM_CMDLINE_GPA + VMM_CMDLINE_MAX)
+#define BOOT_AREA_END	(VMM_CMDLINE_GPA + VMM_CMDLINE_MAX)
 
 /* True when [off, off + size) lies inside a buffer of len bytes. */
 static int boot_in_file(uint64_t off, uint64_t size, uint64_t len)
@@ -172,8 +172,8 @@ int boot_load_elf(struct mem *m, const void *elf, size_t len,
 				return -1;
 			}
 			found = boot_find_pvh(p + s.p_offset, s.p_filesz,
-					      s.p_align == 8 ? 8 : 4,
-					      &k->entry, err, errlen);
+					      s.p_align == 8 ? 8 : 4, &k->entry,
+					      err, errlen);
 			if (found < 0)
 				return -1;
 		}
@@ -223,7 +223,8 @@ int boot_load_elf(struct mem *m, const void *elf, size_t len,
 	}
 	if (k->entry < k->start || k->entry >= k->end) {
 		snprintf(err, errlen,
-			 "PVH entry 0x%x is outside the loaded segments", k->entry);
+			 "PVH entry 0x%x is outside the loaded segments",
+			 k->entry);
 		return -1;
 	}
 
@@ -249,7 +250,8 @@ int boot_place_initrd(uint64_t memsize, const struct boot_kernel *k,
 		if (*gpa >= low)
 			return 0;
 	}
-	uint64_t need = (low + boot_align(size, VMM_PAGE) + VMM_MIB - 1) / VMM_MIB;
+	uint64_t need =
+	    (low + boot_align(size, VMM_PAGE) + VMM_MIB - 1) / VMM_MIB;
 	snprintf(err, errlen,
 		 "guest memory too small: %llu MiB holds the kernel (%llu KiB, "
 		 "ending at %llu KiB) but not the initrd (%llu KiB); use "
@@ -281,8 +283,9 @@ int boot_write_info(struct mem *m, const char *cmdline, uint64_t initrd_gpa,
 			 total, VMM_CMDLINE_SUFFIX, VMM_CMDLINE_MAX);
 		return -1;
 	}
-	if (mem_gpa(m, VMM_START_INFO_GPA, BOOT_GDT_GPA + BOOT_GDT_SIZE -
-						    VMM_START_INFO_GPA) == NULL ||
+	if (mem_gpa(m, VMM_START_INFO_GPA,
+		    BOOT_GDT_GPA + BOOT_GDT_SIZE - VMM_START_INFO_GPA) ==
+		NULL ||
 	    mem_gpa(m, VMM_CMDLINE_GPA, VMM_CMDLINE_MAX) == NULL ||
 	    m->size <= VMM_HIGH_RAM_START) {
 		snprintf(err, errlen, "guest memory too small for boot info");
@@ -296,36 +299,34 @@ int boot_write_info(struct mem *m, const char *cmdline, uint64_t initrd_gpa,
 	memcpy(cl + ulen, VMM_CMDLINE_SUFFIX, sizeof(VMM_CMDLINE_SUFFIX));
 
 	const struct hvm_memmap_table_entry map[BOOT_MEMMAP_ENTRIES] = {
-		{ 0, VMM_LOW_RAM_END, E820_RAM, 0 },
-		{ VMM_LOW_RAM_END, VMM_HIGH_RAM_START - VMM_LOW_RAM_END,
-		  E820_RESERVED, 0 },
-		{ VMM_HIGH_RAM_START, m->size - VMM_HIGH_RAM_START, E820_RAM,
-		  0 },
+	    {0, VMM_LOW_RAM_END, E820_RAM, 0},
+	    {VMM_LOW_RAM_END, VMM_HIGH_RAM_START - VMM_LOW_RAM_END,
+	     E820_RESERVED, 0},
+	    {VMM_HIGH_RAM_START, m->size - VMM_HIGH_RAM_START, E820_RAM, 0},
 	};
 	boot_put(m, BOOT_MEMMAP_GPA, map, sizeof(map));
 
-	const struct hvm_modlist_entry mod = { initrd_gpa, initrd_size, 0, 0 };
+	const struct hvm_modlist_entry mod = {initrd_gpa, initrd_size, 0, 0};
 	if (initrd_size)
 		boot_put(m, BOOT_MODLIST_GPA, &mod, sizeof(mod));
 
 	const struct hvm_start_info si = {
-		.magic = HVM_START_MAGIC,
-		.version = 1,
-		.nr_modules = initrd_size ? 1 : 0,
-		.modlist_paddr = initrd_size ? BOOT_MODLIST_GPA : 0,
-		.cmdline_paddr = VMM_CMDLINE_GPA,
-		.memmap_paddr = BOOT_MEMMAP_GPA,
-		.memmap_entries = BOOT_MEMMAP_ENTRIES,
+	    .magic = HVM_START_MAGIC,
+	    .version = 1,
+	    .nr_modules = initrd_size ? 1 : 0,
+	    .modlist_paddr = initrd_size ? BOOT_MODLIST_GPA : 0,
+	    .cmdline_paddr = VMM_CMDLINE_GPA,
+	    .memmap_paddr = BOOT_MEMMAP_GPA,
+	    .memmap_entries = BOOT_MEMMAP_ENTRIES,
 	};
 	boot_put(m, VMM_START_INFO_GPA, &si, sizeof(si));
 
 	/* The segment caches KVM_SET_SREGS loads match these descriptors, so
 	 * a kernel that reloads a selector before its own lgdt still works. */
 	const uint64_t gdt[BOOT_GDT_SIZE / 8] = {
-		0,
-		0x00cf9b000000ffffULL, /* 0x08: code, flat 4 GiB, 32-bit */
-		0x00cf93000000ffffULL, /* 0x10: data, flat 4 GiB */
-		0x00008b0000000067ULL, /* 0x18: busy 32-bit TSS, limit 0x67 */
+	    0, 0x00cf9b000000ffffULL, /* 0x08: code, flat 4 GiB, 32-bit */
+	    0x00cf93000000ffffULL,    /* 0x10: data, flat 4 GiB */
+	    0x00008b0000000067ULL,    /* 0x18: busy 32-bit TSS, limit 0x67 */
 	};
 	boot_put(m, BOOT_GDT_GPA, gdt, sizeof(gdt));
 	return 0;

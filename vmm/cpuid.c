@@ -16,25 +16,25 @@
 
 /* Leaf 1 ECX */
 #define CPUID_1_ECX_MASK                                                       \
-	(BIT(12) /* FMA */ | BIT(13) /* CMPXCHG16B */ | BIT(26) /* XSAVE */ | \
+	(BIT(12) /* FMA */ | BIT(13) /* CMPXCHG16B */ | BIT(26) /* XSAVE */ |  \
 	 BIT(27) /* OSXSAVE */ | BIT(28) /* AVX */ | BIT(29) /* F16C */)
 #define CPUID_1_ECX_HYPERVISOR BIT(31)
 /* Leaf 7 subleaf 0 EBX: AVX2 and the AVX-512 family */
 #define CPUID_7_EBX_MASK                                                       \
-	(BIT(5) /* AVX2 */ | BIT(16) /* F */ | BIT(17) /* DQ */ |             \
-	 BIT(21) /* IFMA */ | BIT(26) /* PF */ | BIT(27) /* ER */ |           \
+	(BIT(5) /* AVX2 */ | BIT(16) /* F */ | BIT(17) /* DQ */ |              \
+	 BIT(21) /* IFMA */ | BIT(26) /* PF */ | BIT(27) /* ER */ |            \
 	 BIT(28) /* CD */ | BIT(30) /* BW */ | BIT(31) /* VL */)
 /* Leaf 7 subleaf 0 ECX: AVX-512 and VEX-only extensions */
 #define CPUID_7_ECX_MASK                                                       \
-	(BIT(1) /* AVX512_VBMI */ | BIT(6) /* AVX512_VBMI2 */ |               \
+	(BIT(1) /* AVX512_VBMI */ | BIT(6) /* AVX512_VBMI2 */ |                \
 	 BIT(9) /* VAES */ | BIT(10) /* VPCLMULQDQ */ |                        \
 	 BIT(11) /* AVX512_VNNI */ | BIT(12) /* AVX512_BITALG */ |             \
 	 BIT(14) /* AVX512_VPOPCNTDQ */)
 /* Leaf 7 subleaf 0 EDX: AVX-512 and AMX (XSAVE-managed state) */
 #define CPUID_7_EDX_MASK                                                       \
-	(BIT(2) /* AVX512_4VNNIW */ | BIT(3) /* AVX512_4FMAPS */ |            \
-	 BIT(8) /* AVX512_VP2INTERSECT */ | BIT(22) /* AMX_BF16 */ |          \
-	 BIT(23) /* AVX512_FP16 */ | BIT(24) /* AMX_TILE */ |                 \
+	(BIT(2) /* AVX512_4VNNIW */ | BIT(3) /* AVX512_4FMAPS */ |             \
+	 BIT(8) /* AVX512_VP2INTERSECT */ | BIT(22) /* AMX_BF16 */ |           \
+	 BIT(23) /* AVX512_FP16 */ | BIT(24) /* AMX_TILE */ |                  \
 	 BIT(25) /* AMX_INT8 */)
 /* Leaf 7 subleaf 1 EAX */
 #define CPUID_7_1_EAX_MASK (BIT(4) /* AVX_VNNI */ | BIT(5) /* AVX512_BF16 */)
@@ -91,7 +91,8 @@ size_t cpuid_filter(struct kvm_cpuid_entry2 *e, size_t n, size_t cap)
 			have_kvm_base = 1;
 			break;
 		default:
-			break; /* 0x40000001 (kvmclock bits) and others: as is */
+			break; /* 0x40000001 (kvmclock bits) and others: as is
+				*/
 		}
 	}
 	if (!have_kvm_base && n < cap) {

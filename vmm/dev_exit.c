@@ -16,9 +16,9 @@ static void dev_exit_io(struct vmm *vm, uint16_t port, int out, uint8_t *data,
 }
 
 static const struct io_device dev_exit = {
-	.name = "exit",
-	.base = KILN_PORT_EXIT,
-	.len = 1,
-	.io = dev_exit_io,
+    .name = "exit",
+    .base = KILN_PORT_EXIT,
+    .len = 1,
+    .io = dev_exit_io,
 };
 IO_DEVICE(dev_exit);

@@ -78,9 +78,9 @@ static void dev_kiln_io(struct vmm *vm, uint16_t port, int out, uint8_t *data,
 }
 
 static const struct io_device dev_kiln = {
-	.name = "kiln",
-	.base = KILN_PORT_CONSOLE,
-	.len = KILN_PORT_MARK + 4 - KILN_PORT_CONSOLE,
-	.io = dev_kiln_io,
+    .name = "kiln",
+    .base = KILN_PORT_CONSOLE,
+    .len = KILN_PORT_MARK + 4 - KILN_PORT_CONSOLE,
+    .io = dev_kiln_io,
 };
 IO_DEVICE(dev_kiln);

@@ -9,7 +9,7 @@
  */
 #include "vmm.h"
 
-#define SERIAL_BASE 0x3f8
+#define SERIAL_BASE	0x3f8
 #define SERIAL_LCR_DLAB 0x80
 #define SERIAL_LSR_IDLE 0x60 /* THR empty | transmitter empty */
 #define SERIAL_IIR_NONE 0x01
@@ -23,8 +23,8 @@ static void dev_serial_reg(uint8_t *reg, int out, uint8_t *v, uint8_t mask)
 		*v = *reg;
 }
 
-static void dev_serial_io(struct vmm *vm, uint16_t port, int out,
-			  uint8_t *data, unsigned size)
+static void dev_serial_io(struct vmm *vm, uint16_t port, int out, uint8_t *data,
+			  unsigned size)
 {
 	struct serial_regs *r = &vm->serial;
 	int dlab = (r->lcr & SERIAL_LCR_DLAB) != 0;
@@ -71,9 +71,9 @@ static void dev_serial_io(struct vmm *vm, uint16_t port, int out,
 }
 
 static const struct io_device dev_serial = {
-	.name = "serial",
-	.base = SERIAL_BASE,
-	.len = 8,
-	.io = dev_serial_io,
+    .name = "serial",
+    .base = SERIAL_BASE,
+    .len = 8,
+    .io = dev_serial_io,
 };
 IO_DEVICE(dev_serial);

@@ -11,9 +11,8 @@
 
 /* Weak, so a unit test that links no device still links. */
 extern const struct io_device *const __start_vmm_devices[]
-	__attribute__((weak));
-extern const struct io_device *const __stop_vmm_devices[]
-	__attribute__((weak));
+    __attribute__((weak));
+extern const struct io_device *const __stop_vmm_devices[] __attribute__((weak));
 
 const struct io_device *io_find(uint16_t port)
 {

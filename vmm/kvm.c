@@ -23,19 +23,18 @@
 #include "kiln/abi.h"
 #include "vmm.h"
 
-#define KVM_TSS_ADDR 0xfffbd000UL
+#define KVM_TSS_ADDR	      0xfffbd000UL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
-#define KVM_CPUID_MAX 4096 /* entries; KVM reports ~60-100 */
-#define X86_CR0_PE 0x1ULL
-#define X86_CR0_ET 0x10ULL
-#define X86_RFLAGS_IF 0x200ULL
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
-#define SEL_TSS 0x18
+#define KVM_CPUID_MAX	      4096 /* entries; KVM reports ~60-100 */
+#define X86_CR0_PE	      0x1ULL
+#define X86_CR0_ET	      0x10ULL
+#define X86_RFLAGS_IF	      0x200ULL
+#define SEL_CODE	      0x08
+#define SEL_DATA	      0x10
+#define SEL_TSS		      0x18
 
 /* An ioctl that must succeed: dies naming it otherwise. */
-#define KVM_CHECK(fd, req, arg)                                                \
-	kvm_check(ioctl((fd), (req), (arg)), #req)
+#define KVM_CHECK(fd, req, arg) kvm_check(ioctl((fd), (req), (arg)), #req)
 
 static int kvm_check(int r, const char *what)
 {
@@ -61,8 +60,8 @@ static void kvm_set_cpuid(struct kvm_vm *k)
 			kvm_check(-1, "KVM_GET_SUPPORTED_CPUID");
 	}
 	/* Room for the one leaf the filter may append. */
-	struct kvm_cpuid2 *f = calloc(1, sizeof(*f) + (c->nent + 1) *
-						 sizeof(f->entries[0]));
+	struct kvm_cpuid2 *f =
+	    calloc(1, sizeof(*f) + (c->nent + 1) * sizeof(f->entries[0]));
 	if (f == NULL)
 		vmm_die(KILN_EXIT_MONITOR, "out of memory");
 	memcpy(f->entries, c->entries, c->nent * sizeof(c->entries[0]));
@@ -76,10 +75,10 @@ void kvm_init(struct kvm_vm *k, const struct mem *m)
 {
 	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
 	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = m->size,
-		.userspace_addr = (uintptr_t)m->host,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = m->size,
+	    .userspace_addr = (uintptr_t)m->host,
 	};
 
 	k->vm_fd = k->vcpu_fd = -1;
@@ -94,8 +93,7 @@ void kvm_init(struct kvm_vm *k, const struct mem *m)
 		vmm_die(KILN_EXIT_MONITOR, "KVM API version %d, need %d", api,
 			KVM_API_VERSION);
 	if (KVM_CHECK(k->sys_fd, KVM_CHECK_EXTENSION,
-		      (unsigned long)KVM_CAP_IMMEDIATE_EXIT) <=
-	    0)
+		      (unsigned long)KVM_CAP_IMMEDIATE_EXIT) <= 0)
 		vmm_die(KILN_EXIT_MONITOR,
 			"KVM lacks KVM_CAP_IMMEDIATE_EXIT (Linux 4.11 or later "
 			"needed)");
@@ -118,8 +116,7 @@ void kvm_init(struct kvm_vm *k, const struct mem *m)
 	kvm_set_cpuid(k);
 }
 
-static void kvm_flat_segment(struct kvm_segment *s, uint16_t sel,
-			     uint8_t type)
+static void kvm_flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
 	memset(s, 0, sizeof(*s));
 	s->base = 0;
@@ -185,7 +182,7 @@ int kvm_where(struct kvm_vm *k, char *buf, size_t len)
 		     mp.mp_state == KVM_MP_STATE_HALTED;
 	int dead = halted && !(regs.rflags & X86_RFLAGS_IF);
 	snprintf(buf, len, "rip 0x%llx%s", (unsigned long long)regs.rip,
-		 dead ? ", halted with interrupts disabled"
+		 dead	  ? ", halted with interrupts disabled"
 		 : halted ? ", halted"
 			  : "");
 	return dead;
@@ -224,7 +221,7 @@ static void kvm_insn_bytes(struct kvm_vm *k, const struct vmm *vm, char *buf,
 			n = sizeof(r->emulation_failure.insn_bytes);
 	} else {
 		struct kvm_regs regs;
-		struct kvm_translation t = { 0 };
+		struct kvm_translation t = {0};
 		if (ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 			return;
 		t.linear_address = regs.rip;
@@ -275,8 +272,7 @@ static void kvm_exit_io(struct kvm_vm *k, struct vmm *vm)
 			data + (size_t)i * r->io.size, r->io.size);
 }
 
-int kvm_run_loop(struct kvm_vm *k, struct vmm *vm,
-		 volatile sig_atomic_t *stop)
+int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop)
 {
 	struct kvm_run *r = k->run;
 	char where[96];
@@ -304,7 +300,8 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm,
 			break;
 		case KVM_EXIT_HLT:
 			/* Only without an in-kernel LAPIC; with one, KVM waits
-			 * in KVM_RUN and --timeout is what ends a dead guest. */
+			 * in KVM_RUN and --timeout is what ends a dead guest.
+			 */
 			kvm_where(k, where, sizeof(where));
 			fprintf(stderr, "kiln-vmm: guest halted (%s)\n", where);
 			return KILN_EXIT_GUEST_CRASH;
@@ -329,18 +326,20 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm,
 			return KILN_EXIT_MONITOR;
 		case KVM_EXIT_FAIL_ENTRY:
 			kvm_where(k, where, sizeof(where));
-			fprintf(stderr,
-				"kiln-vmm: KVM cannot enter the guest, hardware "
-				"reason 0x%llx (%s)\n",
-				(unsigned long long)r->fail_entry
-					.hardware_entry_failure_reason,
-				where);
+			fprintf(
+			    stderr,
+			    "kiln-vmm: KVM cannot enter the guest, hardware "
+			    "reason 0x%llx (%s)\n",
+			    (unsigned long long)
+				r->fail_entry.hardware_entry_failure_reason,
+			    where);
 			return KILN_EXIT_MONITOR;
 		default:
 			kvm_where(k, where, sizeof(where));
-			fprintf(stderr,
-				"kiln-vmm: unexpected KVM exit reason %u (%s)\n",
-				r->exit_reason, where);
+			fprintf(
+			    stderr,
+			    "kiln-vmm: unexpected KVM exit reason %u (%s)\n",
+			    r->exit_reason, where);
 			return KILN_EXIT_MONITOR;
 		}
 		if (vm->exit_requested)

@@ -73,8 +73,8 @@ static void main_load_kernel(const char *path, struct boot_kernel *k)
 	int fd = main_open(path, &size);
 
 	if (size == 0)
-		vmm_die(KILN_EXIT_MONITOR, "'%s': empty file, not an ELF kernel",
-			path);
+		vmm_die(KILN_EXIT_MONITOR,
+			"'%s': empty file, not an ELF kernel", path);
 	void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		vmm_die(KILN_EXIT_MONITOR, "cannot map '%s': %s", path,
@@ -120,7 +120,7 @@ static void main_signals(unsigned timeout_s)
 	    sigaction(SIGALRM, &sa, NULL) < 0)
 		vmm_die(KILN_EXIT_MONITOR, "sigaction: %s", strerror(errno));
 	if (timeout_s > 0) {
-		struct itimerval it = { .it_value = { .tv_sec = timeout_s } };
+		struct itimerval it = {.it_value = {.tv_sec = timeout_s}};
 		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
 			vmm_die(KILN_EXIT_MONITOR, "setitimer: %s",
 				strerror(errno));
@@ -167,8 +167,8 @@ int main(int argc, char **argv)
 		return KILN_EXIT_MONITOR;
 	}
 	if (a.serial != NULL) {
-		int fd = open(a.serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
+		int fd = open(a.serial,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
 			vmm_die(KILN_EXIT_MONITOR, "cannot open '%s': %s",
 				a.serial, strerror(errno));
@@ -210,7 +210,8 @@ int main(int argc, char **argv)
 			status = KILN_EXIT_TIMEOUT;
 		} else {
 			fprintf(stderr, "kiln-vmm: stopped by %s (%s)\n",
-				-status == SIGINT ? "SIGINT" : "SIGTERM", where);
+				-status == SIGINT ? "SIGINT" : "SIGTERM",
+				where);
 			status = 128 - status;
 		}
 	}

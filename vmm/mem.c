@@ -38,7 +38,8 @@ void mem_release(struct mem *m)
 
 void *mem_gpa(const struct mem *m, uint64_t gpa, uint64_t len)
 {
-	/* Written so that no sum can wrap: gpa <= size, then len <= size-gpa. */
+	/* Written so that no sum can wrap: gpa <= size, then len <= size-gpa.
+	 */
 	if (m->host == NULL || gpa > m->size || len > m->size - gpa)
 		return NULL;
 	return m->host + gpa;

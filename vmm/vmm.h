@@ -25,19 +25,19 @@ struct kvm_cpuid_entry2;
 struct kvm_run;
 
 /* Limits and fixed guest-physical addresses of the boot protocol. */
-#define VMM_MIB (1024ULL * 1024)
+#define VMM_MIB		       (1024ULL * 1024)
 #define VMM_MEMORY_DEFAULT_MIB 64
-#define VMM_MEMORY_MIN_MIB 2
-#define VMM_MEMORY_MAX_MIB 3072 /* stays below the 32-bit MMIO hole */
-#define VMM_START_INFO_GPA 0x6000ULL
-#define VMM_CMDLINE_GPA 0x20000ULL
-#define VMM_CMDLINE_MAX 4096 /* bytes including the NUL */
-#define VMM_LOW_RAM_END 0x9fc00ULL /* end of RAM below 1 MiB (EBDA follows) */
-#define VMM_HIGH_RAM_START 0x100000ULL
-#define VMM_PAGE 4096ULL
-#define VMM_CMDLINE_SUFFIX "kiln.vmm=kiln"
-#define VMM_MARKS_MAX 64
-#define VMM_CONSOLE_BUF 4096
+#define VMM_MEMORY_MIN_MIB     2
+#define VMM_MEMORY_MAX_MIB     3072 /* stays below the 32-bit MMIO hole */
+#define VMM_START_INFO_GPA     0x6000ULL
+#define VMM_CMDLINE_GPA	       0x20000ULL
+#define VMM_CMDLINE_MAX	       4096	  /* bytes including the NUL */
+#define VMM_LOW_RAM_END	       0x9fc00ULL /* end of RAM below 1 MiB (EBDA follows) */
+#define VMM_HIGH_RAM_START     0x100000ULL
+#define VMM_PAGE	       4096ULL
+#define VMM_CMDLINE_SUFFIX     "kiln.vmm=kiln"
+#define VMM_MARKS_MAX	       64
+#define VMM_CONSOLE_BUF	       4096
 
 /* ---- args.c ---- */
 
@@ -132,7 +132,7 @@ static inline uint64_t vmm_now_ns(void)
 struct boot_kernel {
 	uint32_t entry; /* PVH 32-bit physical entry point */
 	uint64_t start; /* lowest guest-physical byte of any PT_LOAD */
-	uint64_t end;   /* one past the highest */
+	uint64_t end;	/* one past the highest */
 };
 
 /*
@@ -161,7 +161,7 @@ int boot_write_info(struct mem *m, const char *cmdline, uint64_t initrd_gpa,
 
 /* Guest-physical address and byte size of the boot GDT (null, code 0x8,
  * data 0x10, TSS 0x18) that boot_write_info() writes. */
-#define BOOT_GDT_GPA 0x6100ULL
+#define BOOT_GDT_GPA  0x6100ULL
 #define BOOT_GDT_SIZE 32
 
 /* ---- cpuid.c ---- */
@@ -194,7 +194,7 @@ struct io_device {
  */
 #define IO_DEVICE(d)                                                           \
 	static const struct io_device *const d##_ptr                           \
-		__attribute__((section("vmm_devices"), used)) = &(d)
+	    __attribute__((section("vmm_devices"), used)) = &(d)
 
 /* One port access from the guest (count repetitions for string I/O). */
 void io_port(struct vmm *vm, uint16_t port, int out, uint8_t *data,
@@ -230,8 +230,7 @@ void kvm_boot(struct kvm_vm *k, uint32_t entry);
  * (prints why, returns a KILN_EXIT_* status) or *stop becomes non-zero
  * (returns -*stop, the signal number).
  */
-int kvm_run_loop(struct kvm_vm *k, struct vmm *vm,
-		 volatile sig_atomic_t *stop);
+int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop);
 /*
  * Describes where the vCPU is in buf ("rip 0x..., halted").  Returns 1
  * when it is halted with interrupts disabled: with KVM's in-kernel LAPIC
@@ -244,6 +243,6 @@ void kvm_release(struct kvm_vm *k);
 
 /* Flushes the console, prints "kiln-vmm: MESSAGE" to stderr, exits. */
 void vmm_die(int status, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
+    __attribute__((noreturn, format(printf, 2, 3)));
 
 #endif /* KILN_VMM_H */

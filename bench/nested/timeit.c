@@ -120,7 +120,8 @@ static void timeit_once(char **cmd, const char *label, int run,
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		timeit_die("pipe");
 	if (posix_spawn_file_actions_init(&fa) != 0 ||
-	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) ||
+	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
+					     0) ||
 	    posix_spawn_file_actions_adddup2(&fa, out[1], 1) ||
 	    posix_spawn_file_actions_adddup2(&fa, err[1], 2))
 		timeit_die("posix_spawn_file_actions");

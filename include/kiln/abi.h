@@ -42,14 +42,16 @@
 
 struct kiln_console_req {
 	uint64_t gpa; /* guest-physical address of the bytes */
-	uint32_t len; /* byte count; the monitor rejects len > KILN_CONSOLE_MAX */
+	uint32_t
+	    len; /* byte count; the monitor rejects len > KILN_CONSOLE_MAX */
 	uint32_t reserved;
 };
 #define KILN_CONSOLE_MAX 65536
 
 enum kiln_mark {
 	KILN_MARK_KERNEL_ENTRY = 1, /* first C code in the kernel */
-	KILN_MARK_USER_ENTRY = 2,   /* about to enter the program (ld.so or _start) */
+	KILN_MARK_USER_ENTRY =
+	    2, /* about to enter the program (ld.so or _start) */
 };
 
 /*
@@ -58,13 +60,13 @@ enum kiln_mark {
  * shell reports it.  The kernel and the monitors use these for their own
  * failures (the choice follows timeout(1), docker run and the shell):
  */
-#define KILN_EXIT_PANIC 120      /* kernel panic (report on the console) */
+#define KILN_EXIT_PANIC	      120 /* kernel panic (report on the console) */
 #define KILN_EXIT_GUEST_CRASH 121 /* triple fault / unexpected reset */
-#define KILN_EXIT_NOMEM 122      /* guest memory too small for the program */
-#define KILN_EXIT_TIMEOUT 124    /* monitor --timeout expired */
-#define KILN_EXIT_MONITOR 125    /* the monitor or hypervisor failed */
-#define KILN_EXIT_NOEXEC 126     /* program is not a runnable x86_64 ELF */
-#define KILN_EXIT_NOTFOUND 127   /* program or its interpreter not found */
+#define KILN_EXIT_NOMEM	      122 /* guest memory too small for the program */
+#define KILN_EXIT_TIMEOUT     124 /* monitor --timeout expired */
+#define KILN_EXIT_MONITOR     125 /* the monitor or hypervisor failed */
+#define KILN_EXIT_NOEXEC      126 /* program is not a runnable x86_64 ELF */
+#define KILN_EXIT_NOTFOUND    127 /* program or its interpreter not found */
 
 /*
  * /.kiln/config in the rootfs: one directive per line, "KEY VALUE\n".

@@ -11,19 +11,19 @@
 #include <stdint.h>
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HVM_START_MAGIC 0x336ec578u
-#define HVM_MEMMAP_RAM 1
-#define HVM_MEMMAP_RESERVED 2
+#define HVM_START_MAGIC		 0x336ec578u
+#define HVM_MEMMAP_RAM		 1
+#define HVM_MEMMAP_RESERVED	 2
 
 struct hvm_start_info {
-	uint32_t magic;          /* HVM_START_MAGIC */
-	uint32_t version;        /* 1: memmap fields valid */
+	uint32_t magic;	  /* HVM_START_MAGIC */
+	uint32_t version; /* 1: memmap fields valid */
 	uint32_t flags;
-	uint32_t nr_modules;     /* kiln: 0 or 1 (the rootfs) */
-	uint64_t modlist_paddr;  /* struct hvm_modlist_entry[nr_modules] */
-	uint64_t cmdline_paddr;  /* NUL-terminated */
-	uint64_t rsdp_paddr;     /* 0: no ACPI */
-	uint64_t memmap_paddr;   /* struct hvm_memmap_table_entry[] */
+	uint32_t nr_modules;	/* kiln: 0 or 1 (the rootfs) */
+	uint64_t modlist_paddr; /* struct hvm_modlist_entry[nr_modules] */
+	uint64_t cmdline_paddr; /* NUL-terminated */
+	uint64_t rsdp_paddr;	/* 0: no ACPI */
+	uint64_t memmap_paddr;	/* struct hvm_memmap_table_entry[] */
 	uint32_t memmap_entries;
 	uint32_t reserved;
 };

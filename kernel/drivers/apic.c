@@ -9,14 +9,14 @@
 #include "proc.h"
 #include "x86.h"
 
-#define APIC_PHYS 0xfee00000UL
-#define APIC_TPR 0x80
-#define APIC_EOI 0xb0
-#define APIC_SVR 0xf0
-#define APIC_LVT_TIMER 0x320
+#define APIC_PHYS	0xfee00000UL
+#define APIC_TPR	0x80
+#define APIC_EOI	0xb0
+#define APIC_SVR	0xf0
+#define APIC_LVT_TIMER	0x320
 #define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_CUR 0x390
-#define APIC_TIMER_DIV 0x3e0
+#define APIC_TIMER_CUR	0x390
+#define APIC_TIMER_DIV	0x3e0
 #define APIC_LVT_MASKED (1 << 16)
 
 static volatile uint32_t *apic;

@@ -46,7 +46,8 @@ uint64_t clock_monotonic_ns(void)
 		uint32_t v;
 		uint64_t ns;
 		do {
-			v = __atomic_load_n(&kvmclock.version, __ATOMIC_ACQUIRE);
+			v = __atomic_load_n(&kvmclock.version,
+					    __ATOMIC_ACQUIRE);
 			uint64_t d = rdtsc() - kvmclock.tsc_timestamp;
 			if (kvmclock.tsc_shift < 0)
 				d >>= -kvmclock.tsc_shift;
@@ -163,8 +164,7 @@ void clock_init(void)
 		wrmsr(MSR_KVM_SYSTEM_TIME_NEW, virt_to_phys(&kvmclock) | 1);
 		wrmsr(MSR_KVM_WALL_CLOCK_NEW, virt_to_phys(&kvmwall));
 		have_kvmclock = true;
-		realtime_at_boot =
-			kvmwall.sec * 1000000000ULL + kvmwall.nsec;
+		realtime_at_boot = kvmwall.sec * 1000000000ULL + kvmwall.nsec;
 		/* TSC frequency for other users, from the scale factors. */
 		uint64_t mul = kvmclock.tsc_to_system_mul;
 		int shift = kvmclock.tsc_shift;

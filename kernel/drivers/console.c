@@ -12,9 +12,9 @@
 #include "x86.h"
 #include <kiln/abi.h>
 
-#define COM1 0x3f8
-#define COM2 0x2f8
-#define UART_LSR 5
+#define COM1	      0x3f8
+#define COM2	      0x2f8
+#define UART_LSR      5
 #define UART_LSR_THRE 0x20
 
 bool kernel_debug;
@@ -44,7 +44,8 @@ void console_write(const char *buf, size_t n)
 			memcpy(kiln_buf, buf, c);
 			kiln_req.gpa = virt_to_phys(kiln_buf);
 			kiln_req.len = (uint32_t)c;
-			outl(KILN_PORT_CONSOLE, (uint32_t)virt_to_phys(&kiln_req));
+			outl(KILN_PORT_CONSOLE,
+			     (uint32_t)virt_to_phys(&kiln_req));
 			buf += c;
 			n -= c;
 		}
@@ -108,7 +109,8 @@ noreturn void machine_exit(int status)
 	irq_disable();
 	if (console_exit_com2) {
 		char rec[32];
-		int n = snprintf(rec, sizeof(rec), "kiln-exit %d\n", status & 255);
+		int n =
+		    snprintf(rec, sizeof(rec), "kiln-exit %d\n", status & 255);
 		for (int i = 0; i < n; i++)
 			uart_putc(COM2, rec[i]);
 	}

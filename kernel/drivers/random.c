@@ -21,10 +21,20 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	uint64_t v0 = a ^ 0x736f6d6570736575ULL, v1 = b ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = a ^ 0x6c7967656e657261ULL, v3 = b ^ 0x7465646279746573ULL;
 	for (int i = 0; i < 4; i++) {
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+		v0 += v1;
+		v1 = rotl(v1, 13);
+		v1 ^= v0;
+		v0 = rotl(v0, 32);
+		v2 += v3;
+		v3 = rotl(v3, 16);
+		v3 ^= v2;
+		v0 += v3;
+		v3 = rotl(v3, 21);
+		v3 ^= v0;
+		v2 += v1;
+		v1 = rotl(v1, 17);
+		v1 ^= v2;
+		v2 = rotl(v2, 32);
 	}
 	return v0 ^ v1 ^ v2 ^ v3;
 }

@@ -23,8 +23,8 @@
 struct image {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[64];
-	uint64_t bias;    /* added to every p_vaddr */
-	uint64_t end;     /* highest mapped address (for brk) */
+	uint64_t bias;	  /* added to every p_vaddr */
+	uint64_t end;	  /* highest mapped address (for brk) */
 	uint64_t phdr_va; /* where the program headers are in memory */
 };
 
@@ -52,8 +52,8 @@ static int load_headers(struct file *f, const char *path, struct image *im)
 	}
 	if (im->eh.e_phentsize != sizeof(Elf64_Phdr) || im->eh.e_phnum == 0 ||
 	    im->eh.e_phnum > ARRAY_SIZE(im->ph)) {
-		klog("'%s' has unusable program headers (%u of %u bytes)",
-		     path, im->eh.e_phnum, im->eh.e_phentsize);
+		klog("'%s' has unusable program headers (%u of %u bytes)", path,
+		     im->eh.e_phnum, im->eh.e_phentsize);
 		return -ENOEXEC;
 	}
 	size_t sz = im->eh.e_phnum * sizeof(Elf64_Phdr);
@@ -157,8 +157,8 @@ static int stack_build(const struct image *exe, const struct image *interp,
 		       char *const envp[], int envc, uint64_t *sp_out)
 {
 	uint64_t top = USER_STACK_TOP, base = top - USER_STACK_SIZE;
-	int r = uvm_map(&base, USER_STACK_SIZE, UVM_READ | UVM_WRITE,
-			UVM_STACK, true, NULL, 0, 0);
+	int r = uvm_map(&base, USER_STACK_SIZE, UVM_READ | UVM_WRITE, UVM_STACK,
+			true, NULL, 0, 0);
 	if (r)
 		return r;
 
@@ -168,7 +168,8 @@ static int stack_build(const struct image *exe, const struct image *interp,
 	for (int i = 0; i < envc; i++)
 		bytes += strlen(envp[i]) + 1;
 	if (bytes > MAX_ARG_BYTES) {
-		klog("arguments and environment too large (%lu bytes, limit %lu)",
+		klog("arguments and environment too large (%lu bytes, limit "
+		     "%lu)",
 		     bytes, (unsigned long)MAX_ARG_BYTES);
 		return -E2BIG;
 	}
@@ -188,26 +189,26 @@ static int stack_build(const struct image *exe, const struct image *interp,
 	uint64_t random = push_bytes(&sp, rnd, sizeof(rnd), &err);
 
 	uint64_t auxv[][2] = {
-		{AT_PHDR, exe->phdr_va},
-		{AT_PHENT, sizeof(Elf64_Phdr)},
-		{AT_PHNUM, exe->eh.e_phnum},
-		{AT_PAGESZ, PAGE_SIZE},
-		{AT_BASE, interp ? interp->bias : 0},
-		{AT_FLAGS, 0},
-		{AT_ENTRY, exe->eh.e_entry + exe->bias},
-		{AT_UID, 0},
-		{AT_EUID, 0},
-		{AT_GID, 0},
-		{AT_EGID, 0},
-		{AT_SECURE, 0},
-		{AT_HWCAP, hwcap()},
-		{AT_HWCAP2, 0},
-		{AT_CLKTCK, 100},
-		{AT_PLATFORM, platform},
-		{AT_RANDOM, random},
-		{AT_EXECFN, execfn},
-		{AT_MINSIGSTKSZ, 2048},
-		{AT_NULL, 0},
+	    {AT_PHDR, exe->phdr_va},
+	    {AT_PHENT, sizeof(Elf64_Phdr)},
+	    {AT_PHNUM, exe->eh.e_phnum},
+	    {AT_PAGESZ, PAGE_SIZE},
+	    {AT_BASE, interp ? interp->bias : 0},
+	    {AT_FLAGS, 0},
+	    {AT_ENTRY, exe->eh.e_entry + exe->bias},
+	    {AT_UID, 0},
+	    {AT_EUID, 0},
+	    {AT_GID, 0},
+	    {AT_EGID, 0},
+	    {AT_SECURE, 0},
+	    {AT_HWCAP, hwcap()},
+	    {AT_HWCAP2, 0},
+	    {AT_CLKTCK, 100},
+	    {AT_PLATFORM, platform},
+	    {AT_RANDOM, random},
+	    {AT_EXECFN, execfn},
+	    {AT_MINSIGSTKSZ, 2048},
+	    {AT_NULL, 0},
 	};
 	/* Keep the final sp 16-byte aligned: count the words below. */
 	size_t words = 1 + (argc + 1) + (envc + 1) + 2 * ARRAY_SIZE(auxv);
@@ -247,7 +248,7 @@ int exec_load(const char *path, char *const argv[], int argc,
 			continue;
 		if (p->p_filesz < 2 || p->p_filesz > sizeof(interp_path) ||
 		    vfs_pread(f, interp_path, p->p_filesz, p->p_offset) !=
-			    (ssize_t)p->p_filesz) {
+			(ssize_t)p->p_filesz) {
 			klog("'%s' has a malformed PT_INTERP", path);
 			r = -ENOEXEC;
 			goto out;
@@ -264,8 +265,10 @@ int exec_load(const char *path, char *const argv[], int argc,
 		r = open_image(interp_path, &fi, &interp);
 		if (r) {
 			if (r == -ENOENT)
-				klog("'%s' needs the interpreter '%s', which is "
-				     "not in the image", path, interp_path);
+				klog(
+				    "'%s' needs the interpreter '%s', which is "
+				    "not in the image",
+				    path, interp_path);
 			goto out;
 		}
 		if (interp.eh.e_type != ET_DYN) {

@@ -18,22 +18,22 @@
 typedef int64_t ssize_t;
 typedef int64_t off_t;
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#define noreturn _Noreturn
-#define __packed __attribute__((packed))
-#define __aligned(n) __attribute__((aligned(n)))
+#define likely(x)      __builtin_expect(!!(x), 1)
+#define unlikely(x)    __builtin_expect(!!(x), 0)
+#define noreturn       _Noreturn
+#define __packed       __attribute__((packed))
+#define __aligned(n)   __attribute__((aligned(n)))
 #define __maybe_unused __attribute__((unused))
-#define __section(s) __attribute__((section(s)))
+#define __section(s)   __attribute__((section(s)))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 #define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a)-1)) == 0)
-#define container_of(p, type, member)                                        \
+#define container_of(p, type, member)                                          \
 	((type *)((char *)(p)-offsetof(type, member)))
 
 /* lib/string.c: the usual mem and str functions (gcc may emit calls to
@@ -67,20 +67,20 @@ int kprintf(const char *fmt, ...) __printf(1, 2);
 void klog(const char *fmt, ...) __printf(1, 2);
 /* Set by kiln.debug on the command line. */
 extern bool kernel_debug;
-#define kdebug(...)                                                          \
-	do {                                                                 \
-		if (kernel_debug)                                            \
-			klog(__VA_ARGS__);                                   \
+#define kdebug(...)                                                            \
+	do {                                                                   \
+		if (kernel_debug)                                              \
+			klog(__VA_ARGS__);                                     \
 	} while (0)
 
 /* Stops the machine with a report and exit status KILN_EXIT_PANIC.  Only
  * for broken invariants; print the values that broke them. */
 noreturn void panic(const char *fmt, ...) __printf(1, 2);
-#define assert(c)                                                            \
-	do {                                                                 \
-		if (unlikely(!(c)))                                          \
-			panic("assertion '%s' failed at %s:%d", #c, __FILE__, \
-			      __LINE__);                                     \
+#define assert(c)                                                              \
+	do {                                                                   \
+		if (unlikely(!(c)))                                            \
+			panic("assertion '%s' failed at %s:%d", #c, __FILE__,  \
+			      __LINE__);                                       \
 	} while (0)
 
 /* Ends the guest with this status (port 0xf4, COM2 record on QEMU). */

@@ -8,7 +8,7 @@
 
 #include "kernel.h"
 
-#define KERNEL_BASE 0xffffffff80000000UL
+#define KERNEL_BASE	0xffffffff80000000UL
 #define DIRECT_MAP_BASE 0xffff800000000000UL
 
 static inline void *phys_to_virt(uint64_t pa)

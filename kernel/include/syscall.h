@@ -23,10 +23,10 @@ struct syscall_desc {
 	syscall_fn_t fn;
 };
 
-#define SYSCALL_REGISTER(nr_, name_, fn_)                                     \
-	static const struct syscall_desc __syscall_##name_                   \
-		__attribute__((used, section(".syscalls"), aligned(8))) = {  \
-			(nr_), #name_, (syscall_fn_t)(void (*)(void))(fn_)}
+#define SYSCALL_REGISTER(nr_, name_, fn_)                                      \
+	static const struct syscall_desc __syscall_##name_                     \
+	    __attribute__((used, section(".syscalls"), aligned(8))) = {        \
+		(nr_), #name_, (syscall_fn_t)(void (*)(void))(fn_)}
 
 /* sys/syscall.c */
 void syscall_init(void);

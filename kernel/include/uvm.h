@@ -9,18 +9,18 @@
 
 struct file;
 
-#define UVM_READ 1  /* PROT_READ */
+#define UVM_READ  1 /* PROT_READ */
 #define UVM_WRITE 2 /* PROT_WRITE */
-#define UVM_EXEC 4  /* PROT_EXEC */
+#define UVM_EXEC  4 /* PROT_EXEC */
 
 #define UVM_SHARED 1 /* MAP_SHARED: recorded; data stays private for now */
-#define UVM_STACK 2  /* the main thread's stack (shown as [stack]) */
-#define UVM_HEAP 4   /* the brk area ([heap]) */
+#define UVM_STACK  2 /* the main thread's stack (shown as [stack]) */
+#define UVM_HEAP   4 /* the brk area ([heap]) */
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
-	int prot;            /* UVM_READ | UVM_WRITE | UVM_EXEC */
-	int flags;           /* UVM_SHARED | UVM_STACK | UVM_HEAP */
+	int prot;	     /* UVM_READ | UVM_WRITE | UVM_EXEC */
+	int flags;	     /* UVM_SHARED | UVM_STACK | UVM_HEAP */
 	struct file *file;   /* NULL for anonymous memory; holds a reference */
 	uint64_t file_off;   /* file offset that maps to start */
 	uint64_t file_end;   /* virtual address where file data ends (zeros

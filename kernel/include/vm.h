@@ -7,8 +7,8 @@
 
 #include "kernel.h"
 
-#define VMALLOC_BASE 0xffffc00000000000UL
-#define PTE_NX (1UL << 63)
+#define VMALLOC_BASE  0xffffc00000000000UL
+#define PTE_NX	      (1UL << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000UL
 
 /* The PTE for va (4 KiB level), creating intermediate tables with

@@ -69,7 +69,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				prec = prec * 10 + (*fmt++ - '0');
 		}
 		int lng = 0;
-		while (*fmt == 'l' || *fmt == 'z' || *fmt == 't' || *fmt == 'h') {
+		while (*fmt == 'l' || *fmt == 'z' || *fmt == 't' ||
+		       *fmt == 'h') {
 			if (*fmt != 'h')
 				lng = 1;
 			fmt++;
@@ -115,7 +116,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'X':
 			u = lng ? va_arg(ap, unsigned long)
 				: va_arg(ap, unsigned int);
-		number16: {
+		number16 : {
 			const char *digits = *fmt == 'X' ? "0123456789ABCDEF"
 							 : "0123456789abcdef";
 			n = 0;

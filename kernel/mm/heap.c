@@ -9,7 +9,7 @@
 #include "vm.h"
 
 #define HEAP_MAGIC 0x6b696c6eU /* "kiln" */
-#define NCLASSES 8             /* 32, 64, ... 4096-byte slots */
+#define NCLASSES   8	       /* 32, 64, ... 4096-byte slots */
 
 struct header {
 	uint64_t size; /* bytes the caller asked for */
@@ -45,7 +45,8 @@ void *kmalloc(size_t n)
 			if (!page)
 				return NULL;
 			size_t slot = 32UL << c;
-			for (size_t off = 0; off + slot <= PAGE_SIZE; off += slot) {
+			for (size_t off = 0; off + slot <= PAGE_SIZE;
+			     off += slot) {
 				struct free_block *b = (void *)(page + off);
 				b->next = free_lists[c];
 				free_lists[c] = b;
@@ -101,8 +102,8 @@ void *krealloc(void *p, size_t n)
 	if (h->magic != HEAP_MAGIC)
 		panic("krealloc of a bad pointer %p", p);
 	size_t capacity = h->class >= NCLASSES
-				  ? (h->class - NCLASSES) * PAGE_SIZE - sizeof(*h)
-				  : (32UL << h->class) - sizeof(*h);
+			      ? (h->class - NCLASSES) * PAGE_SIZE - sizeof(*h)
+			      : (32UL << h->class) - sizeof(*h);
 	if (n <= capacity) {
 		h->size = n;
 		return p;

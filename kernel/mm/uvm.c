@@ -288,8 +288,8 @@ static int page_fill(struct vma *v, uint64_t va)
 		return -ENOMEM;
 	if (v->file && va < v->file_end) {
 		uint64_t n = MIN(PAGE_SIZE, v->file_end - va);
-		ssize_t got = vfs_pread(v->file, page, n,
-					v->file_off + (va - v->start));
+		ssize_t got =
+		    vfs_pread(v->file, page, n, v->file_off + (va - v->start));
 		(void)got; /* beyond the end of the file reads as zeros */
 	}
 	uint64_t f = pte_flags(v->prot);
@@ -395,8 +395,7 @@ int uvm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 		return 0;
 	}
 	/* Grow in place when the VMA ends here and the space after is free. */
-	if (old_addr + old_len == v->end &&
-	    old_addr + new_len <= USER_TOP &&
+	if (old_addr + old_len == v->end && old_addr + new_len <= USER_TOP &&
 	    range_free(v->end, old_addr + new_len)) {
 		v->end = old_addr + new_len;
 		*new_addr = old_addr;
@@ -421,11 +420,11 @@ move:;
 	if (n->file) {
 		file_get(n->file);
 		n->file_off = v->file_off + (old_addr - v->start);
-		n->file_end = v->file_end == UINT64_MAX
-				      ? UINT64_MAX
-				      : dst + (v->file_end > old_addr
-						       ? v->file_end - old_addr
-						       : 0);
+		n->file_end =
+		    v->file_end == UINT64_MAX
+			? UINT64_MAX
+			: dst + (v->file_end > old_addr ? v->file_end - old_addr
+							: 0);
 	}
 	for (uint64_t off = 0; off < old_len && off < new_len;
 	     off += PAGE_SIZE) {

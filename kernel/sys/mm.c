@@ -52,8 +52,8 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 	int uflags = type == MAP_PRIVATE ? 0 : UVM_SHARED;
 	if (flags & MAP_GROWSDOWN)
 		uflags |= UVM_STACK;
-	int r = uvm_map(&addr, len, (int)prot, uflags, fixed, f, off,
-			UINT64_MAX);
+	int r =
+	    uvm_map(&addr, len, (int)prot, uflags, fixed, f, off, UINT64_MAX);
 	if (f)
 		file_put(f);
 	return r ? r : (long)addr;

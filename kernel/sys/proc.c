@@ -94,8 +94,7 @@ static long sys_set_tid_address(int *tidptr)
 	/* Recorded for thread exit later; the caller gets its tid. */
 	return PID;
 }
-SYSCALL_REGISTER(__NR_set_tid_address, set_tid_address,
-		 sys_set_tid_address);
+SYSCALL_REGISTER(__NR_set_tid_address, set_tid_address, sys_set_tid_address);
 
 static long sys_set_robust_list(void *head, size_t len)
 {
@@ -103,8 +102,7 @@ static long sys_set_robust_list(void *head, size_t len)
 		return -EINVAL;
 	return 0;
 }
-SYSCALL_REGISTER(__NR_set_robust_list, set_robust_list,
-		 sys_set_robust_list);
+SYSCALL_REGISTER(__NR_set_robust_list, set_robust_list, sys_set_robust_list);
 
 static long sys_rseq(void)
 {
@@ -352,10 +350,10 @@ static long sys_prctl(int option, unsigned long a2)
 	case 16: /* PR_GET_NAME */
 		if (option == 16)
 			return copy_to_user((void *)a2, "kiln\0", 5) ? -EFAULT
-								    : 0;
+								     : 0;
 		return 0;
 	case 38: /* PR_SET_NO_NEW_PRIVS */
-	case 4:  /* PR_SET_DUMPABLE */
+	case 4:	 /* PR_SET_DUMPABLE */
 		return 0;
 	case 3: /* PR_GET_DUMPABLE */
 		return 1;

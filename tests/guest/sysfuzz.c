@@ -32,22 +32,22 @@
  * over-long write stops with EFAULT instead of trampling the fuzzer), and
  * path strings, so calls get past their argument checks. */
 static long wild[] = {
-	0, /* scratch */
-	0, /* "/tmp/fz" */
-	0, /* "/" */
-	3,
-	64,
-	0,
-	1,
-	-1,
-	4096,
-	0x7fffffffffffL,
-	(long)0xffff800000000000UL, /* kiln's direct map */
-	(long)0xffffffff80100000UL, /* kiln's kernel image */
-	(long)0x8000000000000000UL,
-	0x10000,
-	1000,
-	(long)0xdeadbeefcafeUL,
+    0, /* scratch */
+    0, /* "/tmp/fz" */
+    0, /* "/" */
+    3,
+    64,
+    0,
+    1,
+    -1,
+    4096,
+    0x7fffffffffffL,
+    (long)0xffff800000000000UL, /* kiln's direct map */
+    (long)0xffffffff80100000UL, /* kiln's kernel image */
+    (long)0x8000000000000000UL,
+    0x10000,
+    1000,
+    (long)0xdeadbeefcafeUL,
 };
 
 static int skip(long nr)
@@ -74,7 +74,7 @@ static int skip(long nr)
 	case SYS_wait4:
 	case SYS_waitid:
 	case SYS_futex:
-	case SYS_read:  /* fd 0 of a future kernel may block */
+	case SYS_read: /* fd 0 of a future kernel may block */
 	case SYS_readv:
 	case SYS_close: /* could close the console */
 	case SYS_close_range:

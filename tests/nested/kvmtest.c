@@ -24,13 +24,14 @@ static int kvmtest_fail(const char *what)
 
 int main(void)
 {
-	static const uint8_t code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xf4 };
+	static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4};
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
 		return kvmtest_fail("cannot open '/dev/kvm'");
 	int api = ioctl(kvm, KVM_GET_API_VERSION, 0);
 	if (api != KVM_API_VERSION) {
-		fprintf(stderr, "kvmtest: unexpected kvm api version %d\n", api);
+		fprintf(stderr, "kvmtest: unexpected kvm api version %d\n",
+			api);
 		return 1;
 	}
 	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
@@ -44,8 +45,10 @@ int main(void)
 		return kvmtest_fail("mmap guest memory");
 	memcpy(mem + 0x1000, code, sizeof(code));
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = memsz,
-		.userspace_addr = (uint64_t)(uintptr_t)mem,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = memsz,
+	    .userspace_addr = (uint64_t)(uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return kvmtest_fail("KVM_SET_USER_MEMORY_REGION");
@@ -68,7 +71,7 @@ int main(void)
 	sregs.cs.selector = 0;
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
 		return kvmtest_fail("KVM_SET_SREGS");
-	struct kvm_regs regs = { .rip = 0x1000, .rflags = 0x2 };
+	struct kvm_regs regs = {.rip = 0x1000, .rflags = 0x2};
 	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
 		return kvmtest_fail("KVM_SET_REGS");
 
@@ -79,12 +82,16 @@ int main(void)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO: {
 			uint8_t val = *((uint8_t *)run + run->io.data_offset);
-			printf("kvmtest: io exit dir=%s port=0x%x size=%d val=0x%x\n",
-			       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
+			printf("kvmtest: io exit dir=%s port=0x%x size=%d "
+			       "val=0x%x\n",
+			       run->io.direction == KVM_EXIT_IO_OUT ? "out"
+								    : "in",
 			       run->io.port, run->io.size, val);
 			if (run->io.direction != KVM_EXIT_IO_OUT ||
-			    run->io.port != 0x10 || run->io.size != 1 || val != 0x42) {
-				fprintf(stderr, "kvmtest: unexpected io exit\n");
+			    run->io.port != 0x10 || run->io.size != 1 ||
+			    val != 0x42) {
+				fprintf(stderr,
+					"kvmtest: unexpected io exit\n");
 				return 1;
 			}
 			saw_out = 1;

@@ -18,12 +18,12 @@
 #define VMM_TEST_BUILD_DIR "build"
 #endif
 
-#define RAM (4 * VMM_MIB)
+#define RAM	 (4 * VMM_MIB)
 #define IMG_SIZE 0x1100
 #define NOTE_OFF 0x800
 #define CODE_OFF 0x1000
 #define LOAD_GPA 0x100000
-#define ENTRY 0x100010
+#define ENTRY	 0x100010
 
 struct img {
 	uint8_t b[IMG_SIZE];
@@ -35,7 +35,7 @@ struct img {
 static size_t img_note(uint8_t *p, const char *name, uint32_t namesz,
 		       uint32_t type, const void *desc, uint32_t descsz)
 {
-	Elf64_Nhdr nh = { namesz, descsz, type };
+	Elf64_Nhdr nh = {namesz, descsz, type};
 	size_t n = sizeof(nh);
 
 	memcpy(p, &nh, sizeof(nh));
@@ -53,7 +53,7 @@ static size_t img_note(uint8_t *p, const char *name, uint32_t namesz,
  */
 static void img_build(struct img *im, uint32_t descsz)
 {
-	static const uint8_t gnu_desc[16] = { 1, 2, 3 };
+	static const uint8_t gnu_desc[16] = {1, 2, 3};
 	uint64_t entry = ENTRY;
 	size_t n;
 
@@ -74,17 +74,22 @@ static void img_build(struct img *im, uint32_t descsz)
 	im->eh->e_phentsize = sizeof(Elf64_Phdr);
 	im->eh->e_phnum = 2;
 
-	*im->load = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = CODE_OFF,
-				  .p_vaddr = 0xffffffff80100000ULL,
-				  .p_paddr = LOAD_GPA, .p_filesz = 0x20,
-				  .p_memsz = 0x3000, .p_align = 0x1000 };
+	*im->load = (Elf64_Phdr){.p_type = PT_LOAD,
+				 .p_offset = CODE_OFF,
+				 .p_vaddr = 0xffffffff80100000ULL,
+				 .p_paddr = LOAD_GPA,
+				 .p_filesz = 0x20,
+				 .p_memsz = 0x3000,
+				 .p_align = 0x1000};
 	for (int i = 0; i < 0x20; i++)
 		im->b[CODE_OFF + i] = (uint8_t)(0xa0 + i);
 
 	n = img_note(im->b + NOTE_OFF, "GNU", 4, 5, gnu_desc, 16);
 	n += img_note(im->b + NOTE_OFF + n, "Xen", 4, 18, &entry, descsz);
-	*im->note = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = NOTE_OFF,
-				  .p_filesz = n, .p_align = 4 };
+	*im->note = (Elf64_Phdr){.p_type = PT_NOTE,
+				 .p_offset = NOTE_OFF,
+				 .p_filesz = n,
+				 .p_align = 4};
 }
 
 static int ram_is_zero(const struct mem *m, uint64_t gpa, uint64_t len)
@@ -121,45 +126,45 @@ static void test_loader(struct mem *m)
 	CHECK(memcmp(mem_gpa(m, LOAD_GPA, 0x20), im.b + CODE_OFF, 0x20) == 0,
 	      "segment bytes copied to p_paddr");
 	CHECK(ram_is_zero(m, LOAD_GPA + 0x20, 0x3000 - 0x20) &&
-		      ram_is_zero(m, 0, LOAD_GPA),
+		  ram_is_zero(m, 0, LOAD_GPA),
 	      "memsz beyond filesz and other RAM stay zero");
 
 	img_build(&im, 8);
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) == 0 &&
-		      k.entry == ENTRY,
+		  k.entry == ENTRY,
 	      "8-byte PVH note value %s", err);
 
 	img_build(&im, 2);
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "malformed PVH"),
+		  vmm_test_has(err, "malformed PVH"),
 	      "2-byte PVH note value refused: %s", err);
 
 	img_build(&im, 4);
 	im.b[EI_CLASS] = ELFCLASS32;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "64-bit"),
+		  vmm_test_has(err, "64-bit"),
 	      "32-bit ELF refused: %s", err);
 
 	img_build(&im, 4);
 	CHECK(load(m, &im, 40, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "truncated ELF header"),
+		  vmm_test_has(err, "truncated ELF header"),
 	      "ELF cut inside its header refused: %s", err);
 	CHECK(load(m, &im, 100, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "program headers"),
+		  vmm_test_has(err, "program headers"),
 	      "ELF cut inside its program headers refused: %s", err);
 	CHECK(load(m, &im, CODE_OFF + 0x10, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "truncated"),
+		  vmm_test_has(err, "truncated"),
 	      "ELF cut inside a segment refused: %s", err);
 	CHECK(ram_is_zero(m, 0, RAM), "a refused ELF writes nothing");
 
 	CHECK(boot_load_elf(m, "hello, world", 12, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "not an ELF"),
+		  vmm_test_has(err, "not an ELF"),
 	      "text file refused: %s", err);
 
 	img_build(&im, 4);
 	im.eh->e_machine = EM_386;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "x86_64"),
+		  vmm_test_has(err, "x86_64"),
 	      "other machine refused: %s", err);
 
 	img_build(&im, 4);
@@ -170,30 +175,30 @@ static void test_loader(struct mem *m)
 	img_build(&im, 4);
 	im.note->p_type = PT_NULL;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "no PVH entry note"),
+		  vmm_test_has(err, "no PVH entry note"),
 	      "ELF without the PVH note refused: %s", err);
 	CHECK(ram_is_zero(m, 0, RAM), "  ... and writes nothing");
 
 	img_build(&im, 4);
-	memcpy(im.b + NOTE_OFF, &(uint32_t){ 0xffffffffu }, 4);
+	memcpy(im.b + NOTE_OFF, &(uint32_t){0xffffffffu}, 4);
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "no PVH entry note"),
+		  vmm_test_has(err, "no PVH entry note"),
 	      "note with namesz 0xffffffff is not followed: %s", err);
 
 	img_build(&im, 4);
 	im.note->p_filesz = 0x10000;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "outside the file"),
+		  vmm_test_has(err, "outside the file"),
 	      "note segment past the file refused: %s", err);
 
 	img_build(&im, 4);
 	im.load->p_paddr = RAM - 0x1000;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "does not fit"),
+		  vmm_test_has(err, "does not fit"),
 	      "segment past the end of RAM refused: %s", err);
 	im.load->p_paddr = UINT64_MAX - 0xfff;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "does not fit"),
+		  vmm_test_has(err, "does not fit"),
 	      "segment whose end wraps refused: %s", err);
 	im.load->p_paddr = LOAD_GPA;
 	im.load->p_memsz = 0x10;
@@ -203,13 +208,13 @@ static void test_loader(struct mem *m)
 	img_build(&im, 4);
 	im.load->p_paddr = 0x20000;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "overlaps the boot information"),
+		  vmm_test_has(err, "overlaps the boot information"),
 	      "segment over the command line refused: %s", err);
 
 	img_build(&im, 4);
 	im.load->p_paddr = 0x200000;
 	CHECK(load(m, &im, IMG_SIZE, &k, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "outside the loaded segments"),
+		  vmm_test_has(err, "outside the loaded segments"),
 	      "entry outside every segment refused: %s", err);
 }
 
@@ -252,8 +257,9 @@ static long long readelf_pvh_entry(const char *path)
 			in_xen = strstr(line, "0x00000012") != NULL;
 		else if (in_xen && d != NULL && entry < 0) {
 			unsigned b[8];
-			int n = sscanf(d, "description data: %x %x %x %x %x %x "
-					  "%x %x",
+			int n = sscanf(d,
+				       "description data: %x %x %x %x %x %x "
+				       "%x %x",
 				       &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 				       &b[6], &b[7]);
 			entry = 0;
@@ -296,8 +302,8 @@ static void test_real_elf(struct mem *m, const char *path, int required)
 
 static void test_initrd(void)
 {
-	struct boot_kernel k = { .entry = ENTRY, .start = LOAD_GPA,
-				 .end = 0x180000 };
+	struct boot_kernel k = {
+	    .entry = ENTRY, .start = LOAD_GPA, .end = 0x180000};
 	uint64_t gpa = 0;
 	char err[256] = "";
 
@@ -305,21 +311,22 @@ static void test_initrd(void)
 				sizeof(err)) == 0,
 	      "1 MB initrd fits in 64 MiB %s", err);
 	CHECK(gpa % 4096 == 0 && gpa + 1000001 <= 64 * VMM_MIB &&
-		      gpa + 1000001 + 4096 > 64 * VMM_MIB,
+		  gpa + 1000001 + 4096 > 64 * VMM_MIB,
 	      "initrd at the top of RAM, page aligned: 0x%llx",
 	      (unsigned long long)gpa);
 	int r = boot_place_initrd(2 * VMM_MIB, &k, 512 * 1024, &gpa, err,
 				  sizeof(err));
-	CHECK(r == 0 && gpa == 0x180000, "exact fit above the kernel: 0x%llx %s",
-	      (unsigned long long)gpa, err);
+	CHECK(r == 0 && gpa == 0x180000,
+	      "exact fit above the kernel: 0x%llx %s", (unsigned long long)gpa,
+	      err);
 	CHECK(boot_place_initrd(2 * VMM_MIB, &k, VMM_MIB, &gpa, err,
 				sizeof(err)) < 0 &&
-		      vmm_test_has(err, "memory too small") &&
-		      vmm_test_has(err, "--memory 3"),
+		  vmm_test_has(err, "memory too small") &&
+		  vmm_test_has(err, "--memory 3"),
 	      "overlap with the kernel refused with sizes: %s", err);
 	CHECK(boot_place_initrd(2 * VMM_MIB, &k, 3 * VMM_MIB, &gpa, err,
 				sizeof(err)) < 0 &&
-		      vmm_test_has(err, "memory too small"),
+		  vmm_test_has(err, "memory too small"),
 	      "initrd larger than RAM refused: %s", err);
 	CHECK(boot_place_initrd(2 * VMM_MIB, &k, UINT64_MAX, &gpa, err,
 				sizeof(err)) < 0,
@@ -360,30 +367,31 @@ static void test_start_info(struct mem *m)
 	CHECK(rd32(m, 0x6030) == 3 && rd32(m, 0x6034) == 0,
 	      "3 memmap entries, reserved 0");
 	CHECK(rd64(m, 0x6038) == 0 && rd64(m, 0x6040) == 0x9fc00 &&
-		      rd32(m, 0x6048) == 1,
+		  rd32(m, 0x6048) == 1,
 	      "map[0] RAM [0, 0x9fc00)");
 	CHECK(rd64(m, 0x6050) == 0x9fc00 && rd64(m, 0x6058) == 0x60400 &&
-		      rd32(m, 0x6060) == 2,
+		  rd32(m, 0x6060) == 2,
 	      "map[1] reserved [0x9fc00, 0x100000)");
-	CHECK(rd64(m, 0x6068) == 0x100000 && rd64(m, 0x6070) == RAM - 0x100000 &&
-		      rd32(m, 0x6078) == 1,
+	CHECK(rd64(m, 0x6068) == 0x100000 &&
+		  rd64(m, 0x6070) == RAM - 0x100000 && rd32(m, 0x6078) == 1,
 	      "map[2] RAM [1 MiB, end of RAM)");
 	CHECK(rd64(m, 0x6080) == 0x3f0000 && rd64(m, 0x6088) == 0x10000 &&
-		      rd64(m, 0x6090) == 0 && rd64(m, 0x6098) == 0,
+		  rd64(m, 0x6090) == 0 && rd64(m, 0x6098) == 0,
 	      "modlist[0] = initrd address and size");
 	CHECK(strcmp((char *)mem_gpa(m, 0x20000, 1),
 		     "console=ttyS0 quiet kiln.vmm=kiln") == 0,
 	      "command line gets ' kiln.vmm=kiln': '%s'",
 	      (char *)mem_gpa(m, 0x20000, 1));
-	CHECK(rd64(m, 0x6100) == 0 && rd64(m, 0x6108) == 0x00cf9b000000ffffULL &&
-		      rd64(m, 0x6110) == 0x00cf93000000ffffULL &&
-		      rd64(m, 0x6118) == 0x00008b0000000067ULL,
+	CHECK(rd64(m, 0x6100) == 0 &&
+		  rd64(m, 0x6108) == 0x00cf9b000000ffffULL &&
+		  rd64(m, 0x6110) == 0x00cf93000000ffffULL &&
+		  rd64(m, 0x6118) == 0x00008b0000000067ULL,
 	      "boot GDT: null, flat code 0x08, flat data 0x10, TSS 0x18");
 
 	memset(m->host, 0, m->size);
 	CHECK(boot_write_info(m, "", 0, 0, err, sizeof(err)) == 0 &&
-		      rd32(m, 0x600c) == 0 && rd64(m, 0x6010) == 0 &&
-		      ram_is_zero(m, 0x6080, 32),
+		  rd32(m, 0x600c) == 0 && rd64(m, 0x6010) == 0 &&
+		  ram_is_zero(m, 0x6080, 32),
 	      "no initrd: no module, no modlist");
 	CHECK(strcmp((char *)mem_gpa(m, 0x20000, 1), "kiln.vmm=kiln") == 0,
 	      "empty command line becomes 'kiln.vmm=kiln'");
@@ -391,18 +399,18 @@ static void test_start_info(struct mem *m)
 	memset(big, 'x', sizeof(big));
 	big[4096 - 15] = '\0'; /* 4081 + ' kiln.vmm=kiln' + NUL = 4096 */
 	CHECK(boot_write_info(m, big, 0, 0, err, sizeof(err)) == 0 &&
-		      strlen((char *)mem_gpa(m, 0x20000, 1)) == 4095,
+		  strlen((char *)mem_gpa(m, 0x20000, 1)) == 4095,
 	      "4096-byte command line (with NUL) accepted %s", err);
 	big[4096 - 15] = 'x';
 	big[4096 - 14] = '\0';
 	CHECK(boot_write_info(m, big, 0, 0, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "command line too long"),
+		  vmm_test_has(err, "command line too long"),
 	      "4097-byte command line refused: %s", err);
 }
 
 int main(void)
 {
-	struct mem m = { calloc(1, RAM), RAM };
+	struct mem m = {calloc(1, RAM), RAM};
 
 	test_loader(&m);
 	test_initrd();
@@ -410,7 +418,7 @@ int main(void)
 	test_real_elf(&m, VMM_TEST_BUILD_DIR "/tests/unit/vmm_fixture_pvh.elf",
 		      1);
 	/* The real kernel needs more room than the 4 MiB used above. */
-	struct mem big = { calloc(1, 64 * VMM_MIB), 64 * VMM_MIB };
+	struct mem big = {calloc(1, 64 * VMM_MIB), 64 * VMM_MIB};
 	test_real_elf(&big, VMM_TEST_BUILD_DIR "/kiln.elf", 0);
 	free(big.host);
 	free(m.host);

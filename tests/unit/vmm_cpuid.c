@@ -10,7 +10,7 @@
 #include "../../vmm/vmm.h"
 #include "vmm_test.h"
 
-#define ALL 0xffffffffu
+#define ALL    0xffffffffu
 #define BIT(n) (1u << (n))
 
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid_entry2 *e, size_t n,
@@ -52,11 +52,13 @@ int main(void)
 	CHECK(n == before, "no entry added when 0x40000000 exists");
 
 	struct kvm_cpuid_entry2 *e = find(t, n, 1, 0);
-	uint32_t gone1 = BIT(12) | BIT(13) | BIT(26) | BIT(27) | BIT(28) | BIT(29);
+	uint32_t gone1 =
+	    BIT(12) | BIT(13) | BIT(26) | BIT(27) | BIT(28) | BIT(29);
 	CHECK((e->ecx & gone1) == 0,
 	      "leaf 1 ECX: FMA, CMPXCHG16B, XSAVE, OSXSAVE, AVX, F16C clear");
-	CHECK(e->ecx == (ALL & ~gone1), "leaf 1 ECX: other bits kept, "
-					"hypervisor bit 31 set (0x%08x)",
+	CHECK(e->ecx == (ALL & ~gone1),
+	      "leaf 1 ECX: other bits kept, "
+	      "hypervisor bit 31 set (0x%08x)",
 	      e->ecx);
 	CHECK(e->edx == ALL && e->eax == ALL, "leaf 1 EAX/EDX untouched");
 	CHECK((e->ebx >> 24) == 0, "leaf 1 EBX: APIC ID 0");
@@ -64,8 +66,9 @@ int main(void)
 	e = find(t, n, 7, 0);
 	uint32_t gone7 = BIT(5) | BIT(16) | BIT(17) | BIT(21) | BIT(26) |
 			 BIT(27) | BIT(28) | BIT(30) | BIT(31);
-	CHECK(e->ebx == (ALL & ~gone7), "leaf 7 EBX: AVX2 and AVX-512 clear, "
-					"rest kept (0x%08x)",
+	CHECK(e->ebx == (ALL & ~gone7),
+	      "leaf 7 EBX: AVX2 and AVX-512 clear, "
+	      "rest kept (0x%08x)",
 	      e->ebx);
 	CHECK((e->ecx & (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))) == 0,
 	      "leaf 7 ECX: AVX-512 bits clear");
@@ -80,14 +83,14 @@ int main(void)
 	e = find(t, n, 0xd, 0);
 	struct kvm_cpuid_entry2 *e1 = find(t, n, 0xd, 1);
 	CHECK(!e->eax && !e->ebx && !e->ecx && !e->edx && !e1->eax &&
-		      !e1->ebx && !e1->ecx && !e1->edx,
+		  !e1->ebx && !e1->ecx && !e1->edx,
 	      "leaf 0xd (XSAVE) zeroed, every subleaf");
 
 	e = find(t, n, 0x80000001, 0);
 	CHECK(e->edx == (ALL & ~BIT(27)), "leaf 0x80000001 EDX: RDTSCP clear");
 
 	e = find(t, n, 0x40000000, 0);
-	char sig[13] = { 0 };
+	char sig[13] = {0};
 	memcpy(sig, &e->ebx, 4);
 	memcpy(sig + 4, &e->ecx, 4);
 	memcpy(sig + 8, &e->edx, 4);

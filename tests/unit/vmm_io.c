@@ -30,7 +30,7 @@ static const char *drain(void)
 
 static uint32_t in(uint16_t port, unsigned size)
 {
-	uint8_t d[4] = { 0x11, 0x22, 0x33, 0x44 };
+	uint8_t d[4] = {0x11, 0x22, 0x33, 0x44};
 	uint32_t v = 0;
 	io_port(&vm, port, 0, d, size);
 	memcpy(&v, d, size);
@@ -47,7 +47,7 @@ static void out(uint16_t port, unsigned size, uint32_t v)
 /* Puts a struct kiln_console_req at req_gpa. */
 static void put_req(uint64_t req_gpa, uint64_t gpa, uint32_t len)
 {
-	struct kiln_console_req r = { gpa, len, 0 };
+	struct kiln_console_req r = {gpa, len, 0};
 	memcpy(mem_gpa(&vm.mem, req_gpa, sizeof(r)), &r, sizeof(r));
 }
 
@@ -100,14 +100,14 @@ static void test_other_ports(void)
 	CHECK(strcmp(drain(), "") == 0 && !vm.exit_requested,
 	      "writes to unclaimed ports ignored");
 	CHECK(io_find(0x3f8) && strcmp(io_find(0x3f8)->name, "serial") == 0 &&
-		      io_find(0x3ff) == io_find(0x3f8) && io_find(0x400) == NULL &&
-		      io_find(0x3f7) == NULL,
+		  io_find(0x3ff) == io_find(0x3f8) && io_find(0x400) == NULL &&
+		  io_find(0x3f7) == NULL,
 	      "serial claims exactly 0x3f8-0x3ff");
 	CHECK(io_find(0x510) && strcmp(io_find(0x517)->name, "kiln") == 0 &&
-		      io_find(0x518) == NULL,
+		  io_find(0x518) == NULL,
 	      "kiln ports claim 0x510-0x517");
 
-	uint8_t d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	io_mmio(&vm, 0xfee00000, 0, d, 8);
 	CHECK(d[0] == 0 && d[7] == 0, "unclaimed MMIO reads zeros");
 	io_mmio(&vm, 0xd0000000, 1, d, 4);
@@ -138,7 +138,8 @@ static void test_kiln_console(void)
 	put_req(0x1000, RAM - 5, 5);
 	memcpy(mem_gpa(&vm.mem, RAM - 5, 5), "tail\n", 5);
 	out(KILN_PORT_CONSOLE, 4, 0x1000);
-	CHECK(strcmp(drain(), "tail\n") == 0, "request ending at the end of RAM");
+	CHECK(strcmp(drain(), "tail\n") == 0,
+	      "request ending at the end of RAM");
 	CHECK(vm.bad_requests == 0, "no errors so far");
 
 	struct {
@@ -147,12 +148,12 @@ static void test_kiln_console(void)
 		uint32_t len;
 		const char *what;
 	} bad[] = {
-		{ 0x1000, RAM - 4, 5, "bytes past the end of RAM" },
-		{ 0x1000, 0x2000, KILN_CONSOLE_MAX + 1, "len > KILN_CONSOLE_MAX" },
-		{ 0x1000, UINT64_MAX - 2, 5, "gpa + len wraps" },
-		{ 0x1000, 0x100000000ULL, 1, "gpa above 4 GiB" },
-		{ RAM - 8, 0, 0, "request struct crossing the end of RAM" },
-		{ 0xffffff00u, 0, 0, "request struct outside RAM" },
+	    {0x1000, RAM - 4, 5, "bytes past the end of RAM"},
+	    {0x1000, 0x2000, KILN_CONSOLE_MAX + 1, "len > KILN_CONSOLE_MAX"},
+	    {0x1000, UINT64_MAX - 2, 5, "gpa + len wraps"},
+	    {0x1000, 0x100000000ULL, 1, "gpa above 4 GiB"},
+	    {RAM - 8, 0, 0, "request struct crossing the end of RAM"},
+	    {0xffffff00u, 0, 0, "request struct outside RAM"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		unsigned long before = vm.bad_requests;
@@ -168,7 +169,8 @@ static void test_kiln_console(void)
 	out(KILN_PORT_CONSOLE, 2, 0x1000);
 	CHECK(vm.bad_requests == before + 2 && strcmp(drain(), "") == 0,
 	      "8- and 16-bit OUTs to the console port ignored and counted");
-	CHECK(in(KILN_PORT_CONSOLE, 4) == 0xffffffff, "console port reads ones");
+	CHECK(in(KILN_PORT_CONSOLE, 4) == 0xffffffff,
+	      "console port reads ones");
 	put_req(0x1000, 0x2000, 0);
 	out(KILN_PORT_CONSOLE, 4, 0x1000);
 	CHECK(strcmp(drain(), "") == 0 && vm.bad_requests == before + 2,
@@ -185,8 +187,8 @@ static void test_marks(void)
 	CHECK(vm.marks[0].ns <= vm.marks[1].ns && vm.marks[1].ns < 1000000000,
 	      "mark times rise from the monitor's start");
 	CHECK(strcmp(kiln_mark_name(1), "kernel_entry") == 0 &&
-		      strcmp(kiln_mark_name(2), "user_entry") == 0 &&
-		      kiln_mark_name(99) == NULL,
+		  strcmp(kiln_mark_name(2), "user_entry") == 0 &&
+		  kiln_mark_name(99) == NULL,
 	      "mark names");
 	unsigned long before = vm.bad_requests;
 	for (int i = 0; i < VMM_MARKS_MAX + 5; i++)

@@ -41,7 +41,7 @@ int main(void)
 	      "released memory refuses everything");
 
 	CHECK(mem_init(&m, 1ULL << 62, err, sizeof(err)) < 0 &&
-		      vmm_test_has(err, "cannot map"),
+		  vmm_test_has(err, "cannot map"),
 	      "impossible size fails with a message: %s", err);
 	return vmm_test_done("vmm_mem");
 }

@@ -103,7 +103,7 @@ static void syscall_msrs_init(void)
 	/* STAR: kernel CS in 47:32; user base in 63:48 so that sysret
 	 * loads SS = base + 8 and CS = base + 16 (GDT_USER_DS, _CS). */
 	wrmsr(MSR_STAR, ((uint64_t)(GDT_USER_DS - 8 - 3) << 48) |
-				((uint64_t)GDT_KERNEL_CS << 32));
+			    ((uint64_t)GDT_KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
 }

@@ -22,13 +22,28 @@ extern char text_start[], text_end[];
 static irq_handler_t irq_handlers[256];
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow",
-	"bound range exceeded", "invalid opcode", "device not available",
-	"double fault", "coprocessor segment overrun", "invalid TSS",
-	"segment not present", "stack fault", "general protection fault",
-	"page fault", "reserved", "x87 floating point error",
-	"alignment check", "machine check", "SIMD floating point error",
-	"virtualization exception", "control protection exception",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 floating point error",
+    "alignment check",
+    "machine check",
+    "SIMD floating point error",
+    "virtualization exception",
+    "control protection exception",
 };
 
 const char *ksym_lookup(uint64_t addr, uint64_t *offset)
@@ -140,13 +155,15 @@ static noreturn void user_fault(struct trapframe *tf)
 {
 	int sig = exception_signal(tf->vector);
 	const char *what = tf->vector < 32 && exception_names[tf->vector]
-				   ? exception_names[tf->vector]
-				   : "exception";
+			       ? exception_names[tf->vector]
+			       : "exception";
 	if (tf->vector == VEC_PF) {
 		uint64_t addr = read_cr2();
-		klog("%s: segmentation fault at address 0x%lx (%s %s, rip 0x%lx)",
+		klog("%s: segmentation fault at address 0x%lx (%s %s, rip "
+		     "0x%lx)",
 		     proc_exe_path(), addr,
-		     tf->error & 2 ? "write" : (tf->error & 16 ? "exec" : "read"),
+		     tf->error & 2 ? "write"
+				   : (tf->error & 16 ? "exec" : "read"),
 		     tf->error & 1 ? "not permitted" : "of unmapped memory",
 		     tf->rip);
 	} else {
@@ -183,8 +200,8 @@ void trap_handler(struct trapframe *tf)
 
 	kprintf("\nkiln: kernel panic: %s (vector %lu, error 0x%lx)\n",
 		tf->vector < 32 && exception_names[tf->vector]
-			? exception_names[tf->vector]
-			: "exception",
+		    ? exception_names[tf->vector]
+		    : "exception",
 		tf->vector, tf->error);
 	if (tf->vector == VEC_PF)
 		kprintf("faulting address %016lx\n", read_cr2());

@@ -20,46 +20,46 @@
 #define CR0_CD (1 << 30)
 #define CR0_PG (1 << 31)
 
-#define CR4_PAE (1 << 5)
-#define CR4_PGE (1 << 7)
-#define CR4_OSFXSR (1 << 9)
+#define CR4_PAE	       (1 << 5)
+#define CR4_PGE	       (1 << 7)
+#define CR4_OSFXSR     (1 << 9)
 #define CR4_OSXMMEXCPT (1 << 10)
 
-#define MSR_EFER 0xc0000080
-#define EFER_SCE (1 << 0)
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_SFMASK 0xc0000084
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_APIC_BASE 0x1b
-#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
+#define MSR_EFER		0xc0000080
+#define EFER_SCE		(1 << 0)
+#define EFER_LME		(1 << 8)
+#define EFER_NXE		(1 << 11)
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_SFMASK		0xc0000084
+#define MSR_FS_BASE		0xc0000100
+#define MSR_GS_BASE		0xc0000101
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_APIC_BASE		0x1b
+#define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 
-#define PTE_P (1 << 0)
-#define PTE_W (1 << 1)
-#define PTE_U (1 << 2)
+#define PTE_P	(1 << 0)
+#define PTE_W	(1 << 1)
+#define PTE_U	(1 << 2)
 #define PTE_PWT (1 << 3)
 #define PTE_PCD (1 << 4)
-#define PTE_A (1 << 5)
-#define PTE_D (1 << 6)
-#define PTE_PS (1 << 7)
-#define PTE_G (1 << 8)
+#define PTE_A	(1 << 5)
+#define PTE_D	(1 << 6)
+#define PTE_PS	(1 << 7)
+#define PTE_G	(1 << 8)
 
 /* GDT layout.  SYSCALL/SYSRET need kernel CS, kernel SS adjacent and user
  * SS (base+8), user CS (base+16) in that order after STAR's user base. */
-#define GDT_KERNEL_CS 0x08
-#define GDT_KERNEL_DS 0x10
-#define GDT_USER_DS 0x1b /* 0x18 | RPL 3 */
-#define GDT_USER_CS 0x23 /* 0x20 | RPL 3 */
-#define GDT_TSS 0x28
+#define GDT_KERNEL_CS	      0x08
+#define GDT_KERNEL_DS	      0x10
+#define GDT_USER_DS	      0x1b /* 0x18 | RPL 3 */
+#define GDT_USER_CS	      0x23 /* 0x20 | RPL 3 */
+#define GDT_TSS		      0x28
 #define GDT_ENTRY_KERNEL_CODE 0x00209a0000000000 /* L, P, DPL0, code */
 #define GDT_ENTRY_KERNEL_DATA 0x0000920000000000 /* P, DPL0, data */
-#define GDT_ENTRY_USER_DATA 0x0000f20000000000   /* P, DPL3, data */
-#define GDT_ENTRY_USER_CODE 0x0020fa0000000000   /* L, P, DPL3, code */
+#define GDT_ENTRY_USER_DATA   0x0000f20000000000 /* P, DPL3, data */
+#define GDT_ENTRY_USER_CODE   0x0020fa0000000000 /* L, P, DPL3, code */
 
 #define RFLAGS_IF (1 << 9)
 #define RFLAGS_DF (1 << 10)
@@ -67,8 +67,8 @@
 #define RFLAGS_AC (1 << 18)
 
 /* Vectors. 0-31 exceptions, 32+ device interrupts. */
-#define VEC_PF 14
-#define VEC_TIMER 32
+#define VEC_PF	     14
+#define VEC_TIMER    32
 #define VEC_SPURIOUS 255
 
 /* struct trapframe offsets (see arch.h) used by entry.S. */
