@@ -10,6 +10,7 @@
 # Reads config.sh from its own directory: RUNS, MEM, BUDGET, PROGS and, for
 # each program P, P_CMD (the plain-process command line, shell words).
 K=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=/dev/null # written by bench/boot_nested.sh
 . "$K/config.sh"
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin
 
@@ -28,6 +29,7 @@ echo "F start_uptime $(uptime_s)"
 run_conf() {
 	case $1 in
 	process)
+		words=""
 		eval "words=\$${2}_CMD"
 		eval "set -- \"\$1\" \"\$2\" \"\$3\" $words"
 		;;

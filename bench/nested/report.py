@@ -219,7 +219,9 @@ def write_md(args, facts, host, runs, marks, bad, dyn_name, png):
               "QEMU's time divided by kiln-vmm's (above 1: kiln-vmm is "
               "faster).  *Ratio of medians* divides the medians above; "
               "*per-round* is the median [p10-p90] of the ratio within each "
-              "round, where both ran back to back.", "",
+              "round, where both ran back to back.  TCG timing follows the "
+              "host's load, so the p10-p90 spreads above are wide; the "
+              "per-round ratios are steadier.", "",
               "| program | monitor | exec to main: ratio of medians | "
               "per-round | exec to exit: ratio of medians | per-round |",
               "|---|---|---|---|---|---|"]
