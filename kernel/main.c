@@ -173,6 +173,7 @@ static void config_read(void)
 	if (!text)
 		return;
 	text[len] = 0;
+	bool too_many = false;
 	for (char *line = text; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
@@ -186,12 +187,19 @@ static void config_read(void)
 				prog.exe = val;
 			else if (!strcmp(line, "arg") && prog.argc < MAX_ARGS)
 				prog.argv[prog.argc++] = val;
+			else if (!strcmp(line, "arg"))
+				too_many = true;
 			else if (!strcmp(line, "env"))
 				env_set(val);
 			else if (!strcmp(line, "cwd"))
 				prog.cwd = val;
 		}
 		line = nl ? nl + 1 : NULL;
+	}
+	if (too_many) {
+		klog("too many arguments in '%s' (at most %d)",
+		     KILN_CONFIG_PATH, MAX_ARGS);
+		machine_exit(KILN_EXIT_NOEXEC);
 	}
 }
 

@@ -4,7 +4,7 @@
 
 #define PAGE_SIZE	  4096UL       /* base page */
 #define HUGE_PAGE_SIZE	  0x200000UL   /* direct map granule */
-#define KERNEL_STACK_SIZE 16384	       /* per CPU kernel stack */
+#define KERNEL_STACK_SIZE 32768	       /* per CPU kernel stack */
 #define MAX_MEMMAP	  32	       /* memory map entries kept from boot */
 #define MAX_CMDLINE	  4096	       /* kernel command line bytes */
 #define MAX_ARGS	  256	       /* argv entries from the config */
