@@ -21,6 +21,7 @@
 #include "elfinfo.h"
 #include "hypervisor.h"
 #include "kiln/abi.h"
+#include "netcfg.h"
 #include "rootfs.h"
 #include "util.h"
 
@@ -57,6 +58,12 @@ const char cmd_run_help[] =
     "      --kernel-arg WORD     add WORD to the kernel command line\n"
     "                            (debugging, e.g. kiln.debug; repeatable)\n"
     "      --keep-rootfs PATH    also write the packed rootfs to PATH\n"
+    "      --net TAP             attach a virtio-net device on tap TAP\n"
+    "      --ip ADDR/PREFIX      the instance's IPv4 address (with --net)\n"
+    "      --gw ADDR             default gateway (inside the subnet)\n"
+    "      --dns ADDR            DNS server for /etc/resolv.conf\n"
+    "      --hostname NAME       hostname (uname, /etc/hostname, /etc/hosts)\n"
+    "      --mac MAC             MAC address (default: random 52:54:00:..)\n"
     "  -h, --help                show this help\n"
     "\n"
     "Exit status: the program's; 120 kernel panic, 121 guest crash, 122 too\n"
@@ -96,9 +103,10 @@ struct run_opts {
 	const char *kernel;
 	const char *keep_rootfs;
 	const char *output; /* kiln pack -o */
-	int pack;	    /* kiln pack: write the rootfs, boot nothing */
-	struct strv env;    /* -e entries as given */
-	struct strv files;  /* --file specs as given */
+	struct netcfg net;
+	int pack;	   /* kiln pack: write the rootfs, boot nothing */
+	struct strv env;   /* -e entries as given */
+	struct strv files; /* --file specs as given */
 	struct strv kernel_args;
 	const char *program; /* as the user wrote it */
 	char **args;	     /* the program's arguments */
@@ -121,7 +129,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		OPT_TIMEOUT,
 		OPT_KERNEL,
 		OPT_KEEP,
-		OPT_KARG
+		OPT_KARG,
+		OPT_NET,
+		OPT_IP,
+		OPT_GW,
+		OPT_DNS,
+		OPT_HOSTNAME,
+		OPT_MAC
 	};
 	const char *cmd = o->pack ? "pack" : "run";
 	static const struct option longopts[] = {
@@ -134,6 +148,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	    {"kernel-arg", required_argument, NULL, OPT_KARG},
 	    {"keep-rootfs", required_argument, NULL, OPT_KEEP},
 	    {"output", required_argument, NULL, 'o'},
+	    {"net", required_argument, NULL, OPT_NET},
+	    {"ip", required_argument, NULL, OPT_IP},
+	    {"gw", required_argument, NULL, OPT_GW},
+	    {"dns", required_argument, NULL, OPT_DNS},
+	    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+	    {"mac", required_argument, NULL, OPT_MAC},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -148,7 +168,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				longopts, NULL)) != -1) {
 		if (o->pack &&
 		    (c == OPT_HV || c == OPT_TIMEOUT || c == OPT_KERNEL ||
-		     c == OPT_KARG || c == OPT_KEEP)) {
+		     c == OPT_KARG || c == OPT_KEEP || c >= OPT_NET)) {
 			const char *name = "?";
 			for (const struct option *lo = longopts; lo->name; lo++)
 				if (lo->val == c)
@@ -251,6 +271,32 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case 'o':
 			o->output = optarg;
 			break;
+		case OPT_NET:
+		case OPT_IP:
+		case OPT_GW:
+		case OPT_DNS:
+		case OPT_HOSTNAME:
+		case OPT_MAC: {
+			int r =
+			    c == OPT_NET   ? netcfg_parse_tap(&o->net, optarg,
+							      err, sizeof(err))
+			    : c == OPT_IP  ? netcfg_parse_ip(&o->net, optarg,
+							     err, sizeof(err))
+			    : c == OPT_GW  ? netcfg_parse_gw(&o->net, optarg,
+							     err, sizeof(err))
+			    : c == OPT_DNS ? netcfg_parse_dns(&o->net, optarg,
+							      err, sizeof(err))
+			    : c == OPT_HOSTNAME
+				? netcfg_parse_hostname(&o->net, optarg, err,
+							sizeof(err))
+				: netcfg_parse_mac(&o->net, optarg, err,
+						   sizeof(err));
+			if (r < 0) {
+				cli_error("%s", err);
+				return -1;
+			}
+			break;
+		}
 		case 'h':
 			return 1;
 		case ':':
@@ -273,6 +319,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (optind >= argc) {
 		cli_error("'kiln %s' needs a program (see 'kiln %s --help')",
 			  cmd, cmd);
+		return -1;
+	}
+	if (netcfg_check(&o->net, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		return -1;
 	}
 	if (o->pack && o->output == NULL) {
@@ -648,7 +698,7 @@ static int run_main(int argc, char **argv, int pack)
 	struct hv_boot boot;
 	struct elf_info info;
 	char *shown = NULL, *exe = NULL, *kernel = NULL, *vmm = NULL;
-	char err[1024], why[256];
+	char err[1024], why[256], mac[18];
 	uint64_t rootfs_size = 0;
 	struct stat st;
 	int status = KILN_EXIT_MONITOR, fd = -1, kvm, r;
@@ -752,6 +802,31 @@ static int run_main(int argc, char **argv, int pack)
 		if (!kvm)
 			fprintf(stderr, "kiln: /dev/kvm not available, using "
 					"QEMU without KVM (slow)\n");
+	}
+	if (o.net.tap[0] || o.net.hostname[0]) {
+		char *words = netcfg_kernel_words(&o.net);
+		char *save = NULL;
+		if (words == NULL) {
+			cli_error("out of memory");
+			goto out;
+		}
+		for (char *w = strtok_r(words, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save))
+			if (strv_push(&o.kernel_args, w) < 0) {
+				free(words);
+				cli_error("out of memory");
+				goto out;
+			}
+		free(words);
+	}
+	if (o.net.tap[0]) {
+		if (netcfg_check_tap(&o.net, err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			goto out;
+		}
+		netcfg_mac_string(&o.net, mac);
+		boot.tap = o.net.tap;
+		boot.mac = mac;
 	}
 	boot.kernel = kernel;
 	boot.initrd_fd = fd;

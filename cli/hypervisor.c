@@ -242,7 +242,7 @@ int hv_run_kiln(const struct hv_boot *b, const char *vmm)
 {
 	char initrd[32], mem[32], tmo[32];
 	char *cmdline = hv_cmdline(b, NULL);
-	char *argv[16];
+	char *argv[20];
 	int keep[] = {b->initrd_fd, -1};
 	int n = 0, st;
 	struct hv_tty tty;
@@ -267,6 +267,12 @@ int hv_run_kiln(const struct hv_boot *b, const char *vmm)
 		snprintf(tmo, sizeof(tmo), "%u", b->timeout_s);
 		argv[n++] = "--timeout";
 		argv[n++] = tmo;
+	}
+	if (b->tap) {
+		argv[n++] = "--net";
+		argv[n++] = (char *)b->tap;
+		argv[n++] = "--mac";
+		argv[n++] = (char *)b->mac;
 	}
 	argv[n] = NULL;
 
@@ -318,6 +324,20 @@ int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
 	rc |= strv_push_owned(argv, cmdline);
 	rc |= strv_push(argv, "-device");
 	rc |= strv_push(argv, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	if (b->tap) {
+		/* Modern (virtio 1.x) devices only, as kiln-vmm offers. */
+		rc |= strv_push(argv, "-global");
+		rc |= strv_push(argv, "virtio-mmio.force-legacy=false");
+		rc |= strv_push(argv, "-netdev");
+		rc |= strv_push_owned(
+		    argv, util_asprintf("tap,id=n0,ifname=%s,script=no,"
+					"downscript=no",
+					b->tap));
+		rc |= strv_push(argv, "-device");
+		rc |= strv_push_owned(
+		    argv, util_asprintf("virtio-net-device,netdev=n0,mac=%s",
+					b->mac));
+	}
 	rc |= strv_push(argv, "-chardev");
 	rc |= strv_push_owned(
 	    argv, util_asprintf("file,id=con,path=/dev/fd/%d", con_fd));

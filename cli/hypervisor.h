@@ -20,6 +20,8 @@ struct hv_boot {
 	unsigned timeout_s;		/* 0: no limit */
 	const struct strv *kernel_args; /* extra command-line words */
 	int kvm;			/* QEMU: -accel kvm (else tcg) */
+	const char *tap;		/* NULL: no network device */
+	const char *mac;		/* with tap: "52:54:00:..." */
 };
 
 /* 1 if /dev/kvm can be opened read-write; else 0 with the reason (an

@@ -134,6 +134,11 @@ static void cmdline_parse(bool early)
 				test_panic = true;
 			else if (!strcmp(w, "kiln.test=fault"))
 				test_fault = true;
+		} else if (!strncmp(w, "kiln.hostname=", 14)) {
+			char name[65];
+			strlcpy(name, w + 14, sizeof(name));
+			percent_decode(name);
+			proc_set_hostname(name, strlen(name));
 		} else if (!strncmp(w, "kiln.env=", 9)) {
 			char *kv = strdup(w + 9);
 			if (kv) {

@@ -10,6 +10,11 @@
 /* Absolute path of the program (what /proc/self/exe points to). */
 const char *proc_exe_path(void);
 
+/* The hostname uname(2) reports: "kiln" unless kiln.hostname= on the
+ * command line or sethostname(2) changed it.  At most 64 bytes. */
+const char *proc_hostname(void);
+void proc_set_hostname(const char *name, size_t len);
+
 /* Ends the program with this status (exit_group); never returns. */
 noreturn void proc_exit(int status);
 

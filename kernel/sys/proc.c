@@ -136,7 +136,7 @@ static long sys_uname(struct new_utsname *u)
 	struct new_utsname k;
 	memset(&k, 0, sizeof(k));
 	strlcpy(k.sysname, "Linux", sizeof(k.sysname));
-	strlcpy(k.nodename, "kiln", sizeof(k.nodename));
+	strlcpy(k.nodename, proc_hostname(), sizeof(k.nodename));
 	/* A version modern glibc accepts; kiln implements its ABI subset. */
 	strlcpy(k.release, "6.1.0-kiln", sizeof(k.release));
 	strlcpy(k.version, "#1 kiln", sizeof(k.version));
@@ -145,6 +145,32 @@ static long sys_uname(struct new_utsname *u)
 	return copy_to_user(u, &k, sizeof(k)) ? -EFAULT : 0;
 }
 SYSCALL_REGISTER(__NR_uname, uname, sys_uname);
+
+static char hostname[65] = "kiln";
+
+const char *proc_hostname(void)
+{
+	return hostname;
+}
+
+void proc_set_hostname(const char *name, size_t len)
+{
+	len = MIN(len, sizeof(hostname) - 1);
+	memcpy(hostname, name, len);
+	hostname[len] = 0;
+}
+
+static long sys_sethostname(const char *name, long len)
+{
+	char k[64];
+	if (len < 0 || len > (long)sizeof(k))
+		return -EINVAL;
+	if (copy_from_user(k, name, (size_t)len))
+		return -EFAULT;
+	proc_set_hostname(k, (size_t)len);
+	return 0;
+}
+SYSCALL_REGISTER(__NR_sethostname, sethostname, sys_sethostname);
 
 /* Resource limits: reported, and settable within what kiln enforces. */
 static struct klimit {
