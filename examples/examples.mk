@@ -2,12 +2,17 @@
 # (examples/hello, gitignored) so README's `kiln run ./examples/hello`
 # works literally from the repository's root.
 
-EXAMPLES := examples/hello
+EXAMPLES := examples/hello examples/httpd
 ALL_TARGETS += $(EXAMPLES)
 
 examples/hello: examples/hello.c
 	@$(if $(Q),echo "  MUSLCC  $@")
 	$(Q)musl-gcc -static -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+# httpd is dynamic (glibc), like most servers users bring.
+examples/httpd: examples/httpd.c
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 examples: $(EXAMPLES)
 

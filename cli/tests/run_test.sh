@@ -94,7 +94,9 @@ spin_until_hi() {
 		</dev/null &
 	pid=$!
 	i=0
-	while [ $i -lt 300 ] && ! grep -q '^hi$' "$T/out" 2>/dev/null; do
+	# Up to 90 s: a loaded 2-core machine running TCG guests in parallel
+	# can be slow to start QEMU; a pass takes well under a second.
+	while [ $i -lt 900 ] && ! grep -q '^hi$' "$T/out" 2>/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -115,6 +117,9 @@ if spin_until_hi; then
 	check "SIGINT to kiln: QEMU is gone" no_qemu_left
 else
 	notok "console output is live (seen while the VM runs)"
+	echo "# kiln alive: $(kill -0 "$pid" 2>/dev/null && echo yes || echo no)"
+	echo "# stdout: $(head -c 200 "$T/out" 2>/dev/null)"
+	echo "# stderr: $(head -c 400 "$T/err" 2>/dev/null)"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid"
 fi
