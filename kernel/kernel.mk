@@ -24,6 +24,35 @@ KERNEL_C := $(shell find kernel -name '*.c' -not -path 'kernel/tests/*')
 KERNEL_S := $(shell find kernel -name '*.S')
 KERNEL_OBJS := $(patsubst %,$(B)/kernel-obj/%.o,$(KERNEL_C) $(KERNEL_S))
 
+# lwIP, from Debian's lwip source package: scripts/lwip.sh (run by
+# scripts/deps.sh, or here when missing) unpacks it into build/lwip; it is
+# never committed.  Its core, IPv4 and Ethernet files are compiled with the
+# kernel's flags plus the port's headers (kernel/net: lwipopts.h, arch/cc.h,
+# compat/ for the two libc headers lwIP includes); lwIP 2.1.3 builds
+# cleanly with the kernel's warnings.  Files not listed (apps, api, IPv6,
+# PPP) are not built.  kernel/net's own files see the same include paths.
+LWIP_DIR := $(B)/lwip
+LWIP_STAMP := $(LWIP_DIR)/src/include/lwip/init.h
+LWIP_SRC := $(addprefix $(LWIP_DIR)/src/core/,altcp.c altcp_alloc.c \
+	altcp_tcp.c def.c dns.c inet_chksum.c init.c ip.c mem.c memp.c \
+	netif.c pbuf.c raw.c stats.c sys.c tcp.c tcp_in.c tcp_out.c \
+	timeouts.c udp.c) \
+	$(addprefix $(LWIP_DIR)/src/core/ipv4/,autoip.c dhcp.c etharp.c \
+	icmp.c igmp.c ip4.c ip4_addr.c ip4_frag.c) \
+	$(LWIP_DIR)/src/netif/ethernet.c
+LWIP_OBJS := $(patsubst %,$(B)/kernel-obj/%.o,$(LWIP_SRC))
+LWIP_INC := -Ikernel/net -Ikernel/net/compat -I$(LWIP_DIR)/src/include
+KNET_OBJS := $(filter $(B)/kernel-obj/kernel/net/%,$(KERNEL_OBJS))
+KERNEL_OBJS += $(LWIP_OBJS)
+
+$(LWIP_OBJS): KCFLAGS += $(LWIP_INC)
+$(KNET_OBJS): KCFLAGS += $(LWIP_INC)
+$(LWIP_OBJS) $(KNET_OBJS): | $(LWIP_STAMP)
+$(LWIP_SRC): | $(LWIP_STAMP)
+	@:
+$(LWIP_STAMP):
+	$(Q)sh scripts/lwip.sh
+
 $(B)/kernel-obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  KCC     $<")

@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "fs.h"
 #include "mm.h"
+#include "net.h"
 #include "proc.h"
 #include "syscall.h"
 #include "vm.h"
@@ -250,6 +251,7 @@ void kmain(uint64_t start_info)
 
 	config_read();
 	cmdline_parse(false);
+	net_init();
 	if (!prog.exe) {
 		klog("no program to run: '%s' names no exe", KILN_CONFIG_PATH);
 		machine_exit(KILN_EXIT_NOTFOUND);

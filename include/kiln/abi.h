@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define KILN_ABI_VERSION 1
+#define KILN_ABI_VERSION 2
 
 /*
  * I/O ports.  0xf4 is QEMU's isa-debug-exit: the guest writes the exit
@@ -86,6 +86,12 @@ enum kiln_mark {
  *   kiln.env=K=V      add or override one environment entry
  *   kiln.exit=com2    also report the exit status on COM2 (QEMU)
  *   kiln.vmm=kiln     running on kiln-vmm: use the control ports above
+ *   kiln.ip=A/P       IPv4 address and prefix of the virtio-net device
+ *   kiln.gw=A         default gateway
+ *   kiln.dns=A[,B]    DNS servers (/etc/resolv.conf)
+ *   kiln.hostname=N   hostname (uname, /etc/hostname, /etc/hosts)
+ *   virtio_mmio.device=SIZE@ADDR:IRQ   a virtio-mmio device (QEMU microvm
+ *                     and kiln-vmm add these themselves)
  *   kiln.debug        verbose boot log and register dumps on faults
  *   kiln.test=panic   panic right after boot (tests of the panic path)
  *   kiln.test=fault   page fault in the kernel right after boot (tests of

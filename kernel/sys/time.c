@@ -3,6 +3,7 @@
  * at the deadline, so an idle program costs the host nothing.
  */
 #include "arch.h"
+#include "net.h"
 #include "proc.h"
 #include "syscall.h"
 #include "uaccess.h"
@@ -90,14 +91,20 @@ static long sys_time(int64_t *t)
 }
 SYSCALL_REGISTER(__NR_time, time, sys_time);
 
-/* Sleeps until the monotonic clock reaches deadline. */
+/* Sleeps until the monotonic clock reaches deadline.  The network's
+ * work (frames received while halted, lwIP's timers) is done after every
+ * wake-up, so a sleeping program still answers the network. */
 static void sleep_until(uint64_t deadline)
 {
 	for (;;) {
+		net_poll();
 		uint64_t now = clock_monotonic_ns();
 		if (now >= deadline)
 			break;
-		apic_timer_oneshot(deadline - now);
+		uint64_t wake = MIN(deadline, net_poll_deadline());
+		if (wake <= now)
+			continue;
+		apic_timer_oneshot(wake - now);
 		irq_enable_and_halt();
 		irq_disable();
 	}
