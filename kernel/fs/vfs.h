@@ -111,7 +111,10 @@ struct file_ops {
 	/* Attributes of files without an inode (pipes, sockets). */
 	int (*getattr)(struct file *f, struct kstat *st);
 	/* Ready mask (POLLIN, POLLOUT...) for poll/epoll; NULL means
-	 * always readable and writable, as for regular files. */
+	 * always readable and writable, as for regular files (and EPERM
+	 * from epoll_ctl).  A file with a poll op calls file_notify when
+	 * its readiness can rise and file_watch_release from its release
+	 * op (wait.h). */
 	unsigned int (*poll)(struct file *f);
 	/* See vfs_mmap_check: 0 map by copying, 1 anonymous zeroes;
 	 * NULL: ENODEV. */
@@ -182,6 +185,8 @@ struct file {
 	const struct file_ops *ops;
 	char *path; /* kmalloc'd; what /proc/self/fd shows */
 	void *priv; /* for ops */
+	/* epoll items watching this file (wait.h: file_notify) */
+	struct file_watch *watchers;
 };
 
 /* A directory listing in progress.  emit returns false when the caller's

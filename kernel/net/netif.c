@@ -28,6 +28,7 @@
 
 #include "../drivers/virtio.h"
 #include "net.h"
+#include "wait.h"
 #include "net_config.h"
 #include "proc.h"
 #include <kiln/abi.h>
@@ -192,4 +193,8 @@ void net_init(void)
 		klog("kiln.ip is set but there is no network device (no "
 		     "virtio-net in virtio_mmio.device= on the command line)");
 	net_config_write_etc();
+	/* Every wait (poll, epoll, blocking reads, later sockets) runs the
+	 * network's work, waking no later than lwIP's next timer. */
+	if (net_stack_up)
+		wait_register_poller(net_poll, net_poll_deadline);
 }

@@ -9,10 +9,12 @@
 #include "mm.h"
 #include "syscall.h"
 #include "uaccess.h"
+#include "wait.h"
 
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/uio.h>
+#include <linux/poll.h>
 
 /* Bounce buffer size for gathering writev and for sendfile. */
 #define RW_BOUNCE 65536
@@ -164,6 +166,11 @@ static long do_readv(struct file *f, const struct iovec *uiov, int cnt,
 		}
 		done += (size_t)r;
 		if ((size_t)r < want)
+			break;
+		/* A stream (pipe, socket) that has given data and has no more
+		 * right now ends the read here, as on Linux, instead of
+		 * blocking for the next buffer. */
+		if (off < 0 && !f->ops->lseek && !(file_poll(f) & POLLIN))
 			break;
 	}
 	kfree(iov);
@@ -404,7 +411,9 @@ static long copy_between(struct file *in, int64_t *in_off, struct file *out,
 		if (out_off)
 			*out_off += w;
 		done += (size_t)w;
-		if (w < r)
+		/* A short read means the input has no more for now (a pipe)
+		 * or at all: never block for the rest. */
+		if (w < r || (size_t)r < want)
 			break;
 	}
 	kfree(buf);

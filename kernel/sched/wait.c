@@ -1,0 +1,187 @@
+/*
+ * The waiting primitive and readiness notification (see wait.h).
+ *
+ * wait_until is sleep_until (kernel/sys/time.c) with a condition: check
+ * with interrupts off, arm the APIC one-shot timer for the deadline, then
+ * "sti; hlt" (an interrupt that arrived since the check is taken right
+ * after sti and ends the hlt, so no wake-up is lost), "cli", check again.
+ * Any interrupt ends the halt; the condition decides whether the wait is
+ * over.  When threads come, this loop is where the scheduler runs another
+ * thread instead of halting.
+ */
+#include "wait.h"
+
+#include "../fs/vfs.h"
+
+#include "arch.h"
+#include "proc.h"
+#include "uaccess.h"
+#include "x86.h"
+
+#include <asm/poll.h>
+
+struct wait_poller {
+	void (*fn)(void);
+	uint64_t (*next)(void);
+};
+
+static struct wait_poller wait_pollers[WAIT_MAX_POLLERS];
+static int wait_npollers;
+
+void wait_register_poller(void (*fn)(void), uint64_t (*next)(void))
+{
+	if (wait_npollers >= WAIT_MAX_POLLERS)
+		panic("wait: more than %d pollers", WAIT_MAX_POLLERS);
+	wait_pollers[wait_npollers].fn = fn;
+	wait_pollers[wait_npollers].next = next;
+	wait_npollers++;
+}
+
+void wait_run_pollers(void)
+{
+	for (int i = 0; i < wait_npollers; i++)
+		wait_pollers[i].fn();
+}
+
+/* The earliest time a poller must run again (UINT64_MAX: none). */
+static uint64_t wait_pollers_due(uint64_t now)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (int i = 0; i < wait_npollers; i++) {
+		uint64_t t = wait_pollers[i].next ? wait_pollers[i].next()
+						  : now + WAIT_POLL_PERIOD_NS;
+		due = MIN(due, t);
+	}
+	return due;
+}
+
+uint64_t wait_deadline_after(uint64_t ns)
+{
+	uint64_t now = clock_monotonic_ns();
+
+	if (ns >= UINT64_MAX - now)
+		return UINT64_MAX;
+	return now + ns;
+}
+
+int wait_until(bool (*ready)(void *arg), void *arg, uint64_t deadline_ns)
+{
+	bool armed = false;
+	int r;
+
+	for (;;) {
+		wait_run_pollers();
+		if (ready(arg)) {
+			r = 0;
+			break;
+		}
+		uint64_t now = clock_monotonic_ns();
+		if (now >= deadline_ns) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		/* Wake at the deadline or when a poller is due, whichever
+		 * comes first; a poller already due runs at once.  Without
+		 * either only an interrupt can change anything; the timer
+		 * still fires once a second so that a wait never depends on
+		 * one interrupt not being lost (and the APIC's 32-bit count
+		 * never overflows). */
+		uint64_t wake = MIN(deadline_ns, wait_pollers_due(now));
+		if (wake <= now)
+			continue;
+		uint64_t sleep = MIN(wake - now, WAIT_MAX_SLEEP_NS);
+		apic_timer_oneshot(sleep);
+		armed = true;
+		irq_enable_and_halt();
+		irq_disable();
+	}
+	if (armed)
+		apic_timer_cancel();
+	return r;
+}
+
+#define NSEC_PER_SEC 1000000000ULL
+
+int wait_user_timespec(const void *uts, uint64_t *deadline)
+{
+	struct {
+		int64_t sec, nsec;
+	} ts;
+
+	*deadline = UINT64_MAX;
+	if (!uts)
+		return 0;
+	if (copy_from_user(&ts, uts, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	if ((uint64_t)ts.sec >= UINT64_MAX / NSEC_PER_SEC)
+		return 0;
+	*deadline = wait_deadline_after((uint64_t)ts.sec * NSEC_PER_SEC +
+					(uint64_t)ts.nsec);
+	return 0;
+}
+
+int wait_user_sigmask(const void *umask, size_t size)
+{
+	uint64_t mask;
+
+	if (!umask)
+		return 0;
+	if (size != sizeof(mask))
+		return -EINVAL;
+	if (copy_from_user(&mask, umask, sizeof(mask)))
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- readiness ---- */
+
+unsigned int file_poll(struct file *f)
+{
+	if (f->ops->poll)
+		return f->ops->poll(f);
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+}
+
+void file_watch_add(struct file *f, struct file_watch *w)
+{
+	w->next = f->watchers;
+	f->watchers = w;
+}
+
+void file_watch_del(struct file *f, struct file_watch *w)
+{
+	for (struct file_watch **pp = &f->watchers; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			w->next = NULL;
+			return;
+		}
+	}
+}
+
+void file_notify(struct file *f, unsigned int events)
+{
+	struct file_watch *w, *next;
+
+	/* Callbacks never detach another watcher of this file, but may
+	 * cascade into the watchers of other files (an epoll instance
+	 * tells those who watch it); take next first all the same. */
+	for (w = f->watchers; w; w = next) {
+		next = w->next;
+		w->notify(w, events);
+	}
+}
+
+void file_watch_release(struct file *f)
+{
+	struct file_watch *w;
+
+	while ((w = f->watchers)) {
+		f->watchers = w->next;
+		w->next = NULL;
+		w->notify(w, WAIT_POLLFREE);
+	}
+}
