@@ -338,6 +338,7 @@ static void accept_all(int lfd)
 		memset(c, 0, offsetof(struct conn, buf));
 		c->fd = fd;
 		c->file = -1;
+		c->buf_len = c->buf_off = 0; /* after buf: not cleared above */
 		c->active = 1;
 		struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0) {

@@ -186,6 +186,9 @@ void net_config_write_etc(void)
 		etc_write("/etc/hosts", text);
 	}
 
+	/* glibc asks DNS before /etc/hosts without this file. */
+	etc_write("/etc/nsswitch.conf", "hosts: files dns\n");
+
 	if (net_config.ndns) {
 		size_t n = 0;
 		for (int i = 0; i < net_config.ndns; i++) {

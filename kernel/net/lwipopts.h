@@ -75,6 +75,20 @@ void *net_calloc(size_t n, size_t size);
 #define TCP_LISTEN_BACKLOG 1
 #define LWIP_CALLBACK_API  1
 
+/* For the socket layer (kernel/net/socket.c).  SO_REUSE: SO_REUSEADDR
+ * lets a server bind its port again while old connections linger in
+ * TIME_WAIT.  Keepalive timing per connection (TCP_KEEPIDLE...).  One
+ * extension argument per pcb: its "destroyed" callback is how a socket
+ * learns that lwIP freed its pcb (a TIME_WAIT pcb expires without any
+ * other callback).  The pcb count only matters if the pools ever stop
+ * coming from kmalloc: 100 concurrent clients plus TIME_WAIT. */
+#define SO_REUSE		  1
+#define LWIP_TCP_KEEPALIVE	  1
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+#define MEMP_NUM_TCP_PCB	  256
+#define MEMP_NUM_TCP_PCB_LISTEN	  16
+#define MEMP_NUM_UDP_PCB	  32
+
 /* Checksums are computed in software (no offload features are
  * negotiated with the device yet). */
 #define LWIP_CHECKSUM_ON_COPY 0

@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "syscall.h"
 #include "uaccess.h"
+#include "wait.h"
 #include <asm/prctl.h>
 #include <asm/signal.h>
 #include <linux/resource.h>
@@ -350,6 +351,65 @@ static long sys_tkill(long tid, int sig)
 	return sys_kill(tid, sig);
 }
 SYSCALL_REGISTER(__NR_tkill, tkill, sys_tkill);
+
+/* futex with one thread: nobody else can wake a waiter or be woken.
+ * WAKE wakes no one; WAIT returns EAGAIN when the word already differs
+ * (the usual case: a lock released before the call) and otherwise waits
+ * for its timeout, as Linux would with no other thread.  Real futexes
+ * come with threads (issue 5). */
+static bool futex_never(void *arg)
+{
+	return false;
+}
+
+static long sys_futex(uint32_t *uaddr, int op, uint32_t val,
+		      const int64_t *utimeout, uint32_t *uaddr2, uint32_t val3)
+{
+	int cmd =
+	    op & 127; /* without FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
+	uint32_t cur;
+	int64_t ts[2];
+
+	switch (cmd) {
+	case 1:	 /* FUTEX_WAKE */
+	case 10: /* FUTEX_WAKE_BITSET */
+		/* Like Linux, a private wake never reads the word. */
+		return IS_ALIGNED((uint64_t)uaddr, 4) ? 0 : -EINVAL;
+	case 0: /* FUTEX_WAIT: relative timeout */
+	case 9: /* FUTEX_WAIT_BITSET: absolute timeout */
+		if (cmd == 9 && val3 == 0)
+			return -EINVAL;
+		if (!IS_ALIGNED((uint64_t)uaddr, 4))
+			return -EINVAL;
+		if (copy_from_user(&cur, uaddr, sizeof(cur)))
+			return -EFAULT;
+		if (cur != val)
+			return -EAGAIN;
+		uint64_t deadline = UINT64_MAX;
+		if (utimeout) {
+			if (copy_from_user(ts, utimeout, sizeof(ts)))
+				return -EFAULT;
+			if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+				return -EINVAL;
+			uint64_t ns =
+			    (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
+			uint64_t now = clock_monotonic_ns();
+			if (cmd == 0) {
+				deadline = now + ns;
+			} else {
+				/* Absolute, on CLOCK_REALTIME if asked. */
+				uint64_t base =
+				    (op & 256) ? clock_realtime_ns() : now;
+				deadline = ns <= base ? now : now + (ns - base);
+			}
+		}
+		wait_until(futex_never, NULL, deadline);
+		return -ETIMEDOUT;
+	default:
+		return -ENOSYS;
+	}
+}
+SYSCALL_REGISTER(__NR_futex, futex, sys_futex);
 
 static long sys_sched_yield(void)
 {

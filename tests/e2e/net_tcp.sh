@@ -1,0 +1,471 @@
+#!/bin/sh
+# Sockets end to end (issue 3): guests on QEMU microvm with a tap inside a
+# network namespace this script creates, talking to curl and python3 in
+# the namespace.
+#   1. examples/httpd (epoll, non-blocking sockets, dynamic glibc) serves
+#      files added with --file: the page and a 10 MiB random file arrive
+#      byte-exact (sha256), a missing file is a 404, 100 concurrent
+#      keep-alive clients all get their answers, and clients that reset
+#      their connections mid-transfer leave the server serving.
+#   2. a UDP echo guest (build/tests/net/udp_echo) echoes datagrams of 1
+#      byte to 65507 bytes (fragmented both ways) to a python client.
+#   3. the guest as a client (build/tests/net/net_client) of python
+#      servers: names through /etc/hosts and through the DNS server given
+#      with --dns (musl's resolver over UDP), 1 MiB each way, connection
+#      refused, reset and a receive timeout seen as the right errno, UDP,
+#      TCP over the guest's loopback (poll, half-close, sendfile,
+#      edge-triggered epoll, sendmmsg/recvmmsg, RST on close).
+# The namespace, its tap, the guests and the servers are removed whatever
+# happens.
+set -u
+KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$KILN_ROOT/tests/lib.sh"
+
+NS=kilntest-tcp-$$
+TAP=ktap0
+HOST_IP=10.0.4.1
+GUEST_IP=10.0.4.15
+GUEST_NAME=kiln-guest
+SERVER_NAME=server.test
+PORT=8080
+BASE=9000
+UDP_PORT=7777
+NET=build/tests/net
+GUEST_PID=""
+SERVER_PID=""
+GUEST_OUT=$KILN_TEST_TMP/guest.out
+
+# guest_stop: ends the background guest (timeout(1) passes TERM on to
+# kiln and QEMU) and sets GUEST_ST to its status.
+guest_stop() {
+	GUEST_ST=""
+	[ -n "$GUEST_PID" ] || return 0
+	kill -TERM "$GUEST_PID" 2>/dev/null
+	wait "$GUEST_PID" 2>/dev/null
+	GUEST_ST=$?
+	GUEST_PID=""
+}
+
+net_cleanup() {
+	guest_stop
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=""
+	fi
+	ip netns del "$NS" 2>/dev/null
+}
+# Clean up, then let lib.sh's exit handler see the original status.
+tcp_exit() {
+	tcp_st=$?
+	net_cleanup
+	(exit "$tcp_st")
+	lib_exit
+}
+trap tcp_exit EXIT
+
+if ! ip netns add "$NS" 2>/dev/null; then
+	test_fail "$SCENARIO: network namespace" "cannot create a network namespace (need root)"
+	exit 0
+fi
+if ! { ip -n "$NS" link set lo up &&
+	ip -n "$NS" tuntap add dev "$TAP" mode tap &&
+	ip -n "$NS" addr add "$HOST_IP/24" dev "$TAP" &&
+	ip -n "$NS" link set "$TAP" up; }; then
+	test_fail "$SCENARIO: tap" "cannot set up tap '$TAP' in namespace '$NS'"
+	exit 0
+fi
+
+# guest_start ARGS...: `kiln run --net` in the background (bounded by
+# timeout(1)), output in $GUEST_OUT.
+guest_start() {
+	: >"$GUEST_OUT"
+	echo "\$ kiln run --hypervisor qemu --net $TAP --ip $GUEST_IP/24 ... $*" \
+		>>"$CHECK_LOG"
+	timeout -k 5 "$KILN_TEST_TIMEOUT" ip netns exec "$NS" "$KILN" run \
+		--hypervisor qemu --memory 256M --net "$TAP" \
+		--ip "$GUEST_IP/24" --gw "$HOST_IP" --hostname "$GUEST_NAME" \
+		"$@" >"$GUEST_OUT" 2>&1 </dev/null &
+	GUEST_PID=$!
+}
+
+# guest_wait_for REGEX SECONDS: waits until the guest prints a line
+# matching REGEX; false if it exits or the time runs out first.
+guest_wait_for() {
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1" && return 0
+		kill -0 "$GUEST_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1"
+}
+
+# guest_log: the guest's output so far into the check's log and $KOUT.
+guest_log() {
+	tr -d '\r' <"$GUEST_OUT" >"$KOUT"
+	: >"$KERR"
+	{
+		echo "--- guest output"
+		cat "$KOUT"
+		echo "---"
+	} >>"$CHECK_LOG"
+}
+
+# host_run LIMIT CMD...: CMD in the namespace, output in $KOUT and the
+# log, status in $KST.
+host_run() {
+	limit=$1
+	shift
+	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
+	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
+	KST=$RUN_STATUS
+	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
+}
+
+for p in examples/httpd "$NET/udp_echo" "$NET/net_client"; do
+	if [ ! -x "$p" ]; then
+		test_fail "$SCENARIO: programs" "$p missing (run make)"
+		exit 0
+	fi
+done
+
+# 1. httpd ----------------------------------------------------------------
+
+SRV=$KILN_TEST_TMP/srv
+mkdir -p "$SRV"
+cat >"$SRV/index.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><title>kiln</title></head>
+<body><h1>served by a kiln unikernel</h1></body></html>
+EOF
+head -c 10485760 /dev/urandom >"$SRV/big.bin"
+URL=http://$GUEST_IP:$PORT
+
+check_begin "httpd starts and serves the index page byte-exact"
+guest_start --file "$SRV/index.html:/srv/index.html" \
+	--file "$SRV/big.bin:/srv/big.bin" examples/httpd -r /srv
+if guest_wait_for '^httpd: serving' 60; then
+	host_run 30 curl -sS -m 20 -o "$KILN_TEST_TMP/index.got" "$URL/"
+	want_status 0
+	cmp -s "$SRV/index.html" "$KILN_TEST_TMP/index.got" ||
+		fail_because "the page differs from index.html"
+else
+	guest_log
+	fail_because "httpd did not start within 60 s"
+fi
+HTTPD_UP=$CHECK_WHY
+check_end
+
+if [ -z "$HTTPD_UP" ]; then
+	check_begin "a 10 MiB random file arrives with the same sha256"
+	host_run 60 curl -sS -m 50 -o "$KILN_TEST_TMP/big.got" \
+		-w '%{size_download} bytes in %{time_total} s\n' "$URL/big.bin"
+	want_status 0
+	want=$(sha256sum <"$SRV/big.bin")
+	got=$(sha256sum <"$KILN_TEST_TMP/big.got" 2>/dev/null)
+	[ "$want" = "$got" ] || fail_because "sha256 differs: got ${got%% *}"
+	check_end
+
+	check_begin "a missing file is a 404"
+	host_run 30 curl -sS -m 20 -o "$KILN_TEST_TMP/404.got" \
+		-w '%{http_code}\n' "$URL/no/such/file.html"
+	want_status 0
+	want_out '^404$'
+	grep -q '^404 Not Found$' "$KILN_TEST_TMP/404.got" ||
+		fail_because "the body is not '404 Not Found'"
+	check_end
+
+	# 100 threads connect, wait for each other, then send 3 requests
+	# each on their one keep-alive connection.
+	cat >"$KILN_TEST_TMP/clients.py" <<'EOF'
+import http.client, sys, threading
+host, port, n, reqs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+want = open(sys.argv[5], 'rb').read()
+ok, bad, lock = [0], [], threading.Lock()
+barrier = threading.Barrier(n)
+def client(i):
+    try:
+        c = http.client.HTTPConnection(host, port, timeout=30)
+        c.connect()
+        barrier.wait(timeout=60)
+        for _ in range(reqs):
+            c.request('GET', '/index.html')
+            r = c.getresponse()
+            body = r.read()
+            if r.status != 200 or body != want or r.getheader('Connection') != 'keep-alive':
+                raise Exception('status %d, %d bytes' % (r.status, len(body)))
+        c.close()
+        with lock:
+            ok[0] += 1
+    except Exception as e:
+        with lock:
+            bad.append('client %d: %r' % (i, e))
+ts = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+for t in ts: t.start()
+for t in ts: t.join()
+print('%d clients ok, %d failed' % (ok[0], len(bad)))
+for b in bad[:5]: print(b)
+sys.exit(0 if not bad else 1)
+EOF
+	check_begin "100 concurrent keep-alive clients all get 200s"
+	host_run 90 python3 "$KILN_TEST_TMP/clients.py" "$GUEST_IP" "$PORT" \
+		100 3 "$SRV/index.html"
+	want_status 0
+	want_out '^100 clients ok, 0 failed$'
+	check_end
+
+	# Clients that read a little of the big file and close (half of
+	# them with a RST): the server must keep serving.
+	cat >"$KILN_TEST_TMP/abort.py" <<'EOF'
+import socket, struct, sys
+for i in range(10):
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+    s.sendall(b'GET /big.bin HTTP/1.1\r\nHost: kiln\r\n\r\n')
+    got = 0
+    while got < 100000:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += len(d)
+    if i % 2:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    s.close()
+print('10 clients gave up mid-transfer')
+EOF
+	check_begin "clients that give up mid-transfer leave the server serving"
+	host_run 60 python3 "$KILN_TEST_TMP/abort.py" "$GUEST_IP" "$PORT"
+	want_status 0
+	host_run 30 curl -sS -m 20 -o /dev/null -w '%{http_code}\n' \
+		"$URL/index.html"
+	want_status 0
+	want_out '^200$'
+	check_end
+fi
+
+check_begin "httpd logged every request and the kernel complained of nothing"
+guest_stop
+guest_log
+if [ -z "$HTTPD_UP" ]; then
+	want_count '^GET /index.html 200 ' 301
+	want_count '^GET /big.bin 200 10485760$' 11
+fi
+want_no_out '^kiln: .*(panic|error|fault|assert|cannot|not implemented)'
+check_end
+
+# 2. UDP echo ---------------------------------------------------------------
+
+cat >"$KILN_TEST_TMP/udp.py" <<'EOF'
+import os, socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+sizes = [1, 10, 100, 512, 1400, 1472, 1473, 4000, 8000, 30000, 65507]
+bad = 0
+for n in sizes * 2:
+    data = os.urandom(n)
+    for attempt in range(3):
+        s.sendto(data, (host, port))
+        try:
+            back, addr = s.recvfrom(70000)
+        except socket.timeout:
+            print('%d bytes: no answer (attempt %d)' % (n, attempt + 1))
+            continue
+        break
+    else:
+        back, addr = None, None
+    if back != data or addr != (host, port):
+        print('%d bytes: wrong echo (%s from %s)' % (n, None if back is None else len(back), addr))
+        bad += 1
+s.sendto(b'quit', (host, port))
+print('%d datagrams echoed, %d wrong' % (2 * len(sizes), bad))
+sys.exit(1 if bad else 0)
+EOF
+check_begin "a UDP echo guest echoes datagrams of 1 to 65507 bytes"
+guest_start "$NET/udp_echo" "$UDP_PORT"
+if guest_wait_for '^udp_echo: ready on' 60; then
+	host_run 60 python3 "$KILN_TEST_TMP/udp.py" "$GUEST_IP" "$UDP_PORT"
+	want_status 0
+	want_out '^22 datagrams echoed, 0 wrong$'
+	guest_wait_for '^udp_echo: echoed' 20
+	wait "$GUEST_PID"
+	GUEST_ST=$?
+	GUEST_PID=""
+	guest_log
+	[ "$GUEST_ST" -eq 0 ] || fail_because "udp_echo exited with $GUEST_ST"
+	want_out '^udp_echo: echoed 22 datagrams$'
+	want_no_out '^not ok'
+else
+	guest_log
+	fail_because "udp_echo did not start within 60 s"
+fi
+guest_stop
+check_end
+
+# 3. the guest as a client -------------------------------------------------------
+
+cat >"$KILN_TEST_TMP/servers.py" <<'EOF'
+import socket, struct, sys, threading
+host, base, ready, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+def pattern(n):
+    return bytes((i * 31 + (i >> 8) + (i >> 16)) & 0xff for i in range(n))
+
+BACK = pattern(1 << 20)
+
+def fnv(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+def recv_exact(c, n):
+    buf = bytearray()
+    while len(buf) < n:
+        d = c.recv(min(65536, n - len(buf)))
+        if not d:
+            raise EOFError('short: %d of %d' % (len(buf), n))
+        buf += d
+    return bytes(buf)
+
+def bulk(c):
+    n = struct.unpack('>Q', recv_exact(c, 8))[0]
+    data = recv_exact(c, n)
+    c.sendall(b'%016x\n' % fnv(data))
+    c.sendall(BACK)
+    c.close()
+
+def reset(c):
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    c.close()
+
+quiet = []
+def silent(c):
+    quiet.append(c)
+
+def tcp_server(port, handler):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port))
+    l.listen(16)
+    def loop():
+        while True:
+            c, _ = l.accept()
+            threading.Thread(target=handler, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+def udp_echo(port):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((host, port))
+    def loop():
+        while True:
+            d, a = u.recvfrom(70000)
+            u.sendto(d, a)
+    threading.Thread(target=loop, daemon=True).start()
+
+# DNS: A queries for the server's name get its address; anything else
+# for that name (AAAA) an empty answer; other names NXDOMAIN.
+def dns():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((host, 53))
+    def loop():
+        while True:
+            q, a = u.recvfrom(4096)
+            i, labels = 12, []
+            while q[i]:
+                labels.append(q[i + 1:i + 1 + q[i]].decode())
+                i += 1 + q[i]
+            qtype = struct.unpack('>H', q[i + 1:i + 3])[0]
+            question = q[12:i + 5]
+            known = '.'.join(labels).lower() == name
+            answer = b''
+            if known and qtype == 1:
+                answer = b'\xc0\x0c' + struct.pack('>HHIH', 1, 1, 60, 4) + socket.inet_aton(host)
+            flags = 0x8180 if known else 0x8183
+            u.sendto(q[:2] + struct.pack('>HHHHH', flags, 1, 1 if answer else 0, 0, 0) + question + answer, a)
+    threading.Thread(target=loop, daemon=True).start()
+
+tcp_server(base, bulk)
+tcp_server(base + 1, reset)
+tcp_server(base + 2, silent)
+udp_echo(base + 4)
+dns()
+open(ready, 'w').write('ready\n')
+threading.Event().wait()
+EOF
+printf 'hosts: files dns\n' >"$KILN_TEST_TMP/nsswitch.conf"
+rm -f "$KILN_TEST_TMP/ready"
+# Not through a shell function: $! must be the server itself.
+timeout -k 5 300 ip netns exec "$NS" python3 "$KILN_TEST_TMP/servers.py" \
+	"$HOST_IP" "$BASE" "$KILN_TEST_TMP/ready" "$SERVER_NAME" \
+	>"$KILN_TEST_TMP/servers.out" 2>&1 </dev/null &
+SERVER_PID=$!
+
+check_begin "the guest as a client: all of net_client's checks pass"
+n=0
+while [ ! -f "$KILN_TEST_TMP/ready" ] && [ $n -lt 50 ]; do
+	sleep 0.2
+	n=$((n + 1))
+done
+if [ -f "$KILN_TEST_TMP/ready" ]; then
+	guest_start --dns "$HOST_IP" \
+		--file "$KILN_TEST_TMP/nsswitch.conf:/etc/nsswitch.conf" \
+		"$NET/net_client" "$SERVER_NAME" "$HOST_IP" "$BASE" \
+		"$GUEST_NAME" "$GUEST_IP"
+	wait "$GUEST_PID"
+	GUEST_ST=$?
+	GUEST_PID=""
+	guest_log
+	cp "$KOUT" "$KILN_TEST_TMP/client.out"
+	[ "$GUEST_ST" -eq 0 ] || fail_because "net_client exited with $GUEST_ST"
+	want_out '^net_client: [0-9]+ passed, 0 failed$'
+	first=$(grep -m 1 '^not ok' "$KOUT")
+	[ -z "$first" ] || fail_because "$first"
+else
+	cat "$KILN_TEST_TMP/servers.out" >>"$CHECK_LOG"
+	fail_because "the python servers did not start"
+fi
+check_end
+
+# The same run, one verdict per path the issue names.
+# client_check NAME REGEX...: every REGEX is an "ok - " line of net_client.
+client_check() {
+	check_begin "$1"
+	shift
+	if [ -f "$KILN_TEST_TMP/client.out" ]; then
+		cp "$KILN_TEST_TMP/client.out" "$KOUT"
+		: >"$KERR"
+		cat "$KOUT" >>"$CHECK_LOG"
+		for re in "$@"; do
+			want_out "^ok - $re"
+		done
+	else
+		fail_because "net_client did not run"
+	fi
+	check_end
+}
+client_check "the guest resolves names through /etc/hosts and the DNS server" \
+	'the hostname resolves through /etc/hosts' \
+	"the server's name resolves through the configured DNS server"
+client_check "the guest sends and receives 1 MiB intact over TCP" \
+	'a blocking write of 1 MiB sends it all' \
+	'the server got the 1 MiB intact' '1 MiB from the server, intact'
+client_check "connection refused is ECONNREFUSED, blocking or not" \
+	'blocking connect to a closed port is ECONNREFUSED' \
+	'poll says POLLOUT\|POLLERR' 'SO_ERROR is ECONNREFUSED'
+client_check "a reset connection is ECONNRESET, then end of file, then EPIPE" \
+	'recv after a RST is ECONNRESET' 'then recv is end of file' \
+	'send after a reset is EPIPE'
+client_check "a receive timeout is EAGAIN after SO_RCVTIMEO" \
+	'a silent peer: recv gives EAGAIN after SO_RCVTIMEO'
+client_check "UDP as a client: addresses, fragments, MSG_TRUNC" \
+	'UDP sendto/recvfrom through an echo server' \
+	'connected UDP: a 30000-byte datagram' 'a datagram cut short'
+client_check "TCP over the guest's loopback with poll and half-close" \
+	'200 kB each way over loopback with poll' \
+	'shutdown\(SHUT_WR\): the peer sees POLLRDHUP'
+client_check "sendmmsg/recvmmsg, MSG_PEEK, sendfile, edge-triggered epoll, RST on close" \
+	'sendmmsg, MSG_PEEK and recvmmsg over UDP loopback' \
+	'sendfile from a file to a socket' \
+	'edge-triggered epoll on a socket' \
+	'closing with unread data resets the connection'
