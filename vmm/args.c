@@ -4,6 +4,7 @@
  * and again.  Accepts "--opt VALUE" and "--opt=VALUE"; a repeated option
  * takes its last value.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 const char args_usage[] =
     "usage: kiln-vmm --kernel KERNEL.elf [--initrd ROOTFS.cpio]\n"
     "                [--cmdline STRING] [--memory MIB] [--serial FILE]\n"
-    "                [--timeout SECONDS] [--trace-boot]\n"
+    "                [--timeout SECONDS] [--trace-boot] [--net TAP [--mac "
+    "MAC]]\n"
     "\n"
     "Boots a PVH ELF64 kernel in a KVM virtual machine with one vCPU.\n"
     "\n"
@@ -25,11 +27,86 @@ const char args_usage[] =
     "  --serial FILE     write the console to FILE instead of stdout\n"
     "  --timeout SECONDS stop the guest after SECONDS (exit status 124)\n"
     "  --trace-boot      print boot-timeline marks to stderr at exit\n"
+    "  --net TAP         a virtio-net device on the existing tap device TAP\n"
+    "  --mac MAC         its MAC address (default: 52:54:00 + a hash of TAP)\n"
     "  -h, --help        show this help\n"
     "\n"
     "Exit status: the byte the guest writes to port 0xf4; 121 guest crash\n"
     "(triple fault), 122 memory too small, 124 timeout, 125 monitor or KVM\n"
     "failure or bad arguments, 130/143 stopped by SIGINT/SIGTERM.\n";
+
+/*
+ * A network interface name the kernel would take (dev_valid_name()): 1 to
+ * 15 bytes, not "." or "..", no '/', ':' or white space.
+ */
+static int args_ifname(const char *s, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	int ok = n > 0 && n < 16 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok =
+		    s[i] != '/' && s[i] != ':' && !isspace((unsigned char)s[i]);
+	if (!ok)
+		snprintf(err, errlen,
+			 "--net '%s': a tap device name is 1 to 15 characters "
+			 "without '/', ':' or spaces",
+			 s);
+	return ok ? 0 : -1;
+}
+
+/* Six hex octets separated by ':', unicast and not all zero. */
+static int args_mac(const char *s, uint8_t mac[6], char *err, size_t errlen)
+{
+	unsigned v[6];
+	int ok = strlen(s) == 17;
+
+	for (int i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 ? s[i] == ':' : isxdigit((unsigned char)s[i]);
+	if (!ok || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2],
+			  &v[3], &v[4], &v[5]) != 6) {
+		snprintf(err, errlen,
+			 "--mac '%s': expected six hex bytes like "
+			 "52:54:00:12:34:56",
+			 s);
+		return -1;
+	}
+	if (v[0] & 1) {
+		snprintf(err, errlen,
+			 "--mac '%s': a multicast address (lowest bit of the "
+			 "first byte set) cannot be a device's address",
+			 s);
+		return -1;
+	}
+	if ((v[0] | v[1] | v[2] | v[3] | v[4] | v[5]) == 0) {
+		snprintf(err, errlen, "--mac '%s': the zero address", s);
+		return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+/*
+ * The default MAC: the locally administered 52:54:00 prefix QEMU uses and
+ * 24 bits of an FNV-1a hash of the tap name.  A tap serves one instance at
+ * a time, so instances on one host get different addresses, and a guest
+ * keeps its address across restarts on the same tap (neighbour caches
+ * stay valid).
+ */
+static void args_mac_derive(const char *tap, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = tap; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
 
 /* Parses a decimal number in [min, max]; -1 and err otherwise. */
 static int args_number(const char *opt, const char *s, uint64_t min,
@@ -57,9 +134,10 @@ static int args_number(const char *opt, const char *s, uint64_t min,
 int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 	       size_t errlen)
 {
-	static const char *const valued[] = {"--kernel",  "--initrd",
-					     "--cmdline", "--memory",
-					     "--serial",  "--timeout"};
+	static const char *const valued[] = {
+	    "--kernel", "--initrd",  "--cmdline", "--memory",
+	    "--serial", "--timeout", "--net",	  "--mac"};
+	const char *mac = NULL;
 	uint64_t n;
 
 	memset(a, 0, sizeof(*a));
@@ -111,6 +189,14 @@ int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 			a->cmdline = val;
 		} else if (strcmp(opt, "--serial") == 0) {
 			a->serial = val;
+		} else if (strcmp(opt, "--net") == 0) {
+			if (args_ifname(val, err, errlen) < 0)
+				return -1;
+			a->net = val;
+		} else if (strcmp(opt, "--mac") == 0) {
+			if (args_mac(val, a->mac, err, errlen) < 0)
+				return -1;
+			mac = val;
 		} else if (strcmp(opt, "--memory") == 0) {
 			if (args_number(opt, val, VMM_MEMORY_MIN_MIB,
 					VMM_MEMORY_MAX_MIB, " (MiB)",
@@ -127,5 +213,12 @@ int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 		snprintf(err, errlen, "no kernel given (--kernel KERNEL.elf)");
 		return -1;
 	}
+	if (mac != NULL && a->net == NULL) {
+		snprintf(err, errlen, "--mac '%s' given without --net TAP",
+			 mac);
+		return -1;
+	}
+	if (a->net != NULL && mac == NULL)
+		args_mac_derive(a->net, a->mac);
 	return 0;
 }

@@ -180,12 +180,27 @@ int main(int argc, char **argv)
 	main_load_kernel(a.kernel, &k);
 	if (a.initrd != NULL)
 		main_load_initrd(a.initrd, &k, &initrd_gpa, &initrd_size);
-	if (boot_write_info(&vm->mem, a.cmdline, initrd_gpa, initrd_size, err,
+	const char *cmdline = a.cmdline;
+	char *net_cmdline = NULL;
+	if (a.net != NULL) {
+		/* The tap, too, is checked before KVM; the guest finds the
+		 * device on its command line, as on QEMU microvm. */
+		if (net_open(&vm->mem, a.net, a.mac, err, sizeof(err)) < 0)
+			vmm_die(KILN_EXIT_MONITOR, "%s", err);
+		if (asprintf(&net_cmdline, "%s%s%s", a.cmdline,
+			     a.cmdline[0] ? " " : "", VMM_NET_CMDLINE) < 0)
+			vmm_die(KILN_EXIT_MONITOR, "out of memory");
+		cmdline = net_cmdline;
+	}
+	if (boot_write_info(&vm->mem, cmdline, initrd_gpa, initrd_size, err,
 			    sizeof(err)) < 0)
 		vmm_die(KILN_EXIT_MONITOR, "%s", err);
+	free(net_cmdline);
 
 	kvm_init(&kvm, &vm->mem);
 	kvm_boot(&kvm, k.entry);
+	if (a.net != NULL && net_start(kvm.vm_fd, err, sizeof(err)) < 0)
+		vmm_die(KILN_EXIT_MONITOR, "%s", err);
 	main_run = kvm.run;
 	main_signals(a.timeout_s);
 
@@ -217,6 +232,18 @@ int main(int argc, char **argv)
 	}
 	if (a.trace_boot)
 		main_trace(vm, exit_ns);
+	struct net_stats ns = {0};
+	if (a.net != NULL) {
+		net_get_stats(&ns); /* the I/O thread is stopped below */
+		net_close();
+	}
+	if (a.net != NULL && a.trace_boot)
+		fprintf(stderr,
+			"kiln-vmm: virtio-net: %lu frames received, %lu sent, "
+			"%lu + %lu dropped, %lu interrupts (%s), %lu "
+			"notifications by MMIO exit\n",
+			ns.rx_packets, ns.tx_packets, ns.rx_dropped,
+			ns.tx_dropped, ns.irqs, ns.irq_path, ns.mmio_kicks);
 	if (vm->bad_requests > 0)
 		fprintf(stderr,
 			"kiln-vmm: ignored %lu malformed control-port requests "
@@ -225,6 +252,11 @@ int main(int argc, char **argv)
 	if (vm->con.errors > 0)
 		fprintf(stderr, "kiln-vmm: %lu console writes failed\n",
 			vm->con.errors);
+	if (ns.guest_errors > 0)
+		fprintf(stderr,
+			"kiln-vmm: virtio-net: ignored %lu invalid requests "
+			"from the guest (last: %s)\n",
+			ns.guest_errors, ns.last_error);
 	kvm_release(&kvm);
 	mem_release(&vm->mem);
 	return status;

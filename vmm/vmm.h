@@ -8,10 +8,16 @@
  *   boot.c     ELF64 + PVH note loading, hvm_start_info, initrd placement
  *   cpuid.c    the CPUID filter (what a nested guest here cannot execute)
  *   console.c  buffered console output to stdout or --serial FILE
- *   io.c       port and MMIO dispatch to devices (dev_*.c register ports)
+ *   io.c       port and MMIO dispatch to devices (dev_*.c register ports
+ *              or MMIO windows)
+ *   virtio.c   virtio-mmio registers and split virtqueues (virtio.h)
+ *   tap.c      opening the host's tap device
+ *   dev_virtio_net.c  the virtio-net device and its I/O thread
  *   kvm.c      VM/vCPU creation, initial register state, the run loop
  *   main.c     lifecycle, signals, timeout, exit status
- * Only kvm.c and main.c touch /dev/kvm or exit the process.
+ * Only kvm.c and main.c open /dev/kvm or exit the process;
+ * dev_virtio_net.c binds its eventfds to the VM (ioeventfd, irqfd) and
+ * wires its interrupt line (GSI routing).
  */
 #ifndef KILN_VMM_H
 #define KILN_VMM_H
@@ -49,6 +55,8 @@ struct vmm_args {
 	uint64_t memory_mib;
 	unsigned timeout_s; /* 0: none */
 	int trace_boot;
+	const char *net; /* tap device name or NULL: no network */
+	uint8_t mac[6];	 /* --mac, or derived from the tap name */
 };
 
 /* Usage text printed by --help. */
@@ -199,11 +207,95 @@ struct io_device {
 /* One port access from the guest (count repetitions for string I/O). */
 void io_port(struct vmm *vm, uint16_t port, int out, uint8_t *data,
 	     unsigned size);
-/* One MMIO access to an address no device claims: reads see zeros. */
+/* One MMIO access: to the device whose window holds gpa; elsewhere reads
+ * see zeros and writes are ignored. */
 void io_mmio(struct vmm *vm, uint64_t gpa, int write, uint8_t *data,
 	     unsigned len);
 /* Looks up the device for a port; NULL when none claims it. */
 const struct io_device *io_find(uint16_t port);
+
+/*
+ * A device that claims guest-physical [base, base + len) (KVM_EXIT_MMIO).
+ * mmio() gets the offset in the window and one access of len <= 8 bytes
+ * (it may run past the window's end: the device checks); reads are
+ * pre-filled with zeros.
+ */
+struct mmio_device {
+	const char *name;
+	uint64_t base, len;
+	void (*mmio)(struct vmm *vm, uint64_t off, int write, uint8_t *data,
+		     unsigned len);
+};
+
+#define MMIO_DEVICE(d)                                                         \
+	static const struct mmio_device *const d##_ptr                         \
+	    __attribute__((section("vmm_mmio_devices"), used)) = &(d)
+
+/* Looks up the device for an address; NULL when none claims it. */
+const struct mmio_device *io_find_mmio(uint64_t gpa);
+
+/* ---- tap.c ---- */
+
+/*
+ * Attaches to the existing tap device name (non-blocking, virtio-net
+ * headers of 12 bytes, no offloads).  Returns the fd, or -1 with err: no
+ * such device, in use (EBUSY), not a tap, no permission.
+ */
+int tap_open(const char *name, char *err, size_t errlen);
+/* TUNSETOFFLOAD: which offloads (TUN_F_*) the tap may hand us. */
+int tap_offload(int fd, unsigned tun_flags);
+
+/* ---- dev_virtio_net.c ---- */
+
+/*
+ * The network device's place in the guest: a virtio-mmio window as QEMU
+ * microvm lays them out (512 bytes from 0xfeb00000, below the IOAPIC at
+ * 0xfec00000, far above RAM's 3 GiB limit) and IOAPIC pin 5, announced on
+ * the kernel command line the way microvm does it.
+ */
+#define VMM_NET_MMIO_GPA 0xfeb00000ULL
+#define VMM_NET_GSI	 5
+#define VMM_NET_CMDLINE	 "virtio_mmio.device=512@0xfeb00000:5"
+
+struct net_stats {
+	unsigned long rx_packets, tx_packets;
+	unsigned long rx_dropped;   /* larger than the guest's buffer */
+	unsigned long tx_dropped;   /* refused by the tap, or malformed */
+	unsigned long guest_errors; /* invalid requests ignored */
+	unsigned long irqs;	    /* interrupts raised */
+	const char *irq_path;	    /* "irqfd", "irqfd+resample", ... */
+	unsigned long mmio_kicks;   /* QueueNotify writes that reached us as
+				       MMIO exits (ioeventfd missed them) */
+	const char *last_error;	    /* the latest of them (static string) */
+};
+
+/*
+ * Opens tap device name (tap_open()) and attaches the device to it with
+ * guest RAM m and MAC mac.  Before KVM exists; -1 and err on failure.
+ */
+int net_open(const struct mem *m, const char *tap, const uint8_t mac[6],
+	     char *err, size_t errlen);
+/*
+ * The same on any packet fd (the tests use a datagram socket): fd is
+ * owned from here on; offload says whether TUNSETOFFLOAD works on it.
+ */
+int net_attach(const struct mem *m, int fd, const uint8_t mac[6], int offload,
+	       char *err, size_t errlen);
+/*
+ * Binds the device to the VM vm_fd (VMM_NET_GSI routed to the IOAPIC
+ * only, an ioeventfd per queue on QueueNotify, an irqfd on the GSI, each
+ * with a fallback) and starts the I/O thread.  vm_fd -1: no KVM (tests),
+ * interrupts are only counted.  -1 and err when the thread cannot start.
+ */
+int net_start(int vm_fd, char *err, size_t errlen);
+/* Without the thread: one pass over both queues and the tap, as the
+ * thread does per wakeup (tests and the fuzz harness). */
+void net_poll(void);
+/* Stops the thread (if any) and releases everything. */
+void net_close(void);
+void net_get_stats(struct net_stats *s);
+/* Interrupts raised so far (every mode). */
+unsigned long net_irq_count(void);
 
 /* "kernel_entry", "user_entry" or NULL for an unknown mark. */
 const char *kiln_mark_name(uint32_t mark);

@@ -14,7 +14,10 @@ VMM_SRCS := \
 	vmm/io.c \
 	vmm/dev_serial.c \
 	vmm/dev_exit.c \
-	vmm/dev_kiln.c
+	vmm/dev_kiln.c \
+	vmm/virtio.c \
+	vmm/tap.c \
+	vmm/dev_virtio_net.c
 VMM_OBJS := $(patsubst %.c,$(B)/host/%.o,$(VMM_SRCS))
 # Everything but main.c and kvm.c: what the hosted unit tests link.
 VMM_PURE_OBJS := $(filter-out $(B)/host/vmm/main.o $(B)/host/vmm/kvm.o,$(VMM_OBJS))

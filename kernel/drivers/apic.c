@@ -14,6 +14,8 @@
 #define APIC_EOI	0xb0
 #define APIC_SVR	0xf0
 #define APIC_LVT_TIMER	0x320
+#define APIC_LVT_LINT0	0x350
+#define APIC_LVT_LINT1	0x360
 #define APIC_TIMER_INIT 0x380
 #define APIC_TIMER_CUR	0x390
 #define APIC_TIMER_DIV	0x3e0
@@ -48,6 +50,12 @@ void apic_init(void)
 	wrmsr(MSR_APIC_BASE, APIC_PHYS | (1 << 11)); /* xAPIC enabled */
 	apic = vm_map_mmio(APIC_PHYS, PAGE_SIZE);
 	apic_write(APIC_TPR, 0);
+	/* KVM resets the boot CPU's LINT0 to ExtINT, unmasked ("virtual
+	 * wire"): the 8259 PIC, never initialised here, would then deliver
+	 * device IRQs as vectors 0-15, i.e. as CPU exceptions.  Devices come
+	 * through the IOAPIC; mask both local interrupt pins. */
+	apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
+	apic_write(APIC_LVT_LINT1, APIC_LVT_MASKED);
 	apic_write(APIC_SVR, 0x100 | VEC_SPURIOUS);
 	apic_write(APIC_TIMER_DIV, 0xb); /* divide by 1 */
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VEC_TIMER);
