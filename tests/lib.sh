@@ -292,3 +292,20 @@ check_end() {
 need_file() {
 	[ -e "$1" ] || fail_because "$1 missing (run make)"
 }
+
+# netns_with_tap NS TAP HOST_IP: creates network namespace NS with lo up and
+# tap TAP holding HOST_IP/24 (the host side of a guest's link).  On failure
+# records why as a FAIL and returns 1; the caller removes NS at exit.
+netns_with_tap() {
+	if ! ip netns add "$1" 2>/dev/null; then
+		test_fail "$SCENARIO: network namespace" "cannot create a network namespace (need root)"
+		return 1
+	fi
+	if ! { ip -n "$1" link set lo up &&
+		ip -n "$1" tuntap add dev "$2" mode tap &&
+		ip -n "$1" addr add "$3/24" dev "$2" &&
+		ip -n "$1" link set "$2" up; }; then
+		test_fail "$SCENARIO: tap" "cannot set up tap '$2' in namespace '$1'"
+		return 1
+	fi
+}

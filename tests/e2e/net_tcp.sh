@@ -64,17 +64,7 @@ tcp_exit() {
 }
 trap tcp_exit EXIT
 
-if ! ip netns add "$NS" 2>/dev/null; then
-	test_fail "$SCENARIO: network namespace" "cannot create a network namespace (need root)"
-	exit 0
-fi
-if ! { ip -n "$NS" link set lo up &&
-	ip -n "$NS" tuntap add dev "$TAP" mode tap &&
-	ip -n "$NS" addr add "$HOST_IP/24" dev "$TAP" &&
-	ip -n "$NS" link set "$TAP" up; }; then
-	test_fail "$SCENARIO: tap" "cannot set up tap '$TAP' in namespace '$NS'"
-	exit 0
-fi
+netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
 
 # guest_start ARGS...: `kiln run --net` in the background (bounded by
 # timeout(1)), output in $GUEST_OUT.
