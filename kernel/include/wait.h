@@ -47,6 +47,15 @@ void wait_run_pollers(void);
 #define WAIT_POLL_PERIOD_NS 10000000ULL	  /* 10 ms: pollers without next */
 #define WAIT_MAX_SLEEP_NS   1000000000ULL /* 1 s: longest single halt */
 
+/* Sleeps until the monotonic clock reaches deadline_ns, running the
+ * pollers (the network keeps answering) on every wake-up. */
+void wait_sleep_until(uint64_t deadline_ns);
+
+/* Reads the program's struct timespec at uts as nanoseconds: 0, -EFAULT,
+ * or -EINVAL for a negative time or tv_nsec outside [0, 1e9).  Values
+ * too large for 64 bits saturate at UINT64_MAX. */
+int user_timespec_ns(const void *uts, uint64_t *ns);
+
 /* Converts a relative timeout in nanoseconds to a deadline for
  * wait_until, saturating at UINT64_MAX (forever). */
 uint64_t wait_deadline_after(uint64_t ns);

@@ -10,10 +10,10 @@
  * into a pbuf for ethernet_input, and lwIP answers (ARP, ICMP echo, TCP)
  * synchronously through net_linkoutput to the driver's xmit.  net_poll
  * also runs lwIP's timers (ARP ageing, TCP retransmission), due at
- * net_poll_deadline().  Who calls net_poll: sleep_until after every
- * wake-up (so a sleeping program still answers ping), the interrupt
- * itself when it came from user mode (the kernel was not inside lwIP),
- * and later every blocking socket operation and poll/epoll wait.
+ * net_poll_deadline().  Who calls net_poll: every wait (it is registered
+ * as wait.h's poller, so sleeps, blocking socket operations and poll/epoll
+ * all run it after each wake-up), and the interrupt itself when it came
+ * from user mode (the kernel was not inside lwIP).
  *
  * Cost when unused: net_init only scans the command line; with no
  * virtio_mmio.device= and no kiln.ip= lwIP is never initialised and

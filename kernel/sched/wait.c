@@ -103,23 +103,44 @@ int wait_until(bool (*ready)(void *arg), void *arg, uint64_t deadline_ns)
 
 #define NSEC_PER_SEC 1000000000ULL
 
-int wait_user_timespec(const void *uts, uint64_t *deadline)
+static bool wait_never(void *arg)
+{
+	return false;
+}
+
+void wait_sleep_until(uint64_t deadline_ns)
+{
+	wait_until(wait_never, NULL, deadline_ns);
+}
+
+int user_timespec_ns(const void *uts, uint64_t *ns)
 {
 	struct {
 		int64_t sec, nsec;
 	} ts;
 
-	*deadline = UINT64_MAX;
-	if (!uts)
-		return 0;
 	if (copy_from_user(&ts, uts, sizeof(ts)))
 		return -EFAULT;
 	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
 		return -EINVAL;
 	if ((uint64_t)ts.sec >= UINT64_MAX / NSEC_PER_SEC)
+		*ns = UINT64_MAX;
+	else
+		*ns = (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+	return 0;
+}
+
+int wait_user_timespec(const void *uts, uint64_t *deadline)
+{
+	uint64_t ns;
+
+	*deadline = UINT64_MAX;
+	if (!uts)
 		return 0;
-	*deadline = wait_deadline_after((uint64_t)ts.sec * NSEC_PER_SEC +
-					(uint64_t)ts.nsec);
+	int r = user_timespec_ns(uts, &ns);
+	if (r)
+		return r;
+	*deadline = wait_deadline_after(ns);
 	return 0;
 }
 

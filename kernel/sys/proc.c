@@ -357,18 +357,12 @@ SYSCALL_REGISTER(__NR_tkill, tkill, sys_tkill);
  * (the usual case: a lock released before the call) and otherwise waits
  * for its timeout, as Linux would with no other thread.  Real futexes
  * come with threads (issue 5). */
-static bool futex_never(void *arg)
-{
-	return false;
-}
-
 static long sys_futex(uint32_t *uaddr, int op, uint32_t val,
 		      const int64_t *utimeout, uint32_t *uaddr2, uint32_t val3)
 {
 	int cmd =
 	    op & 127; /* without FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
 	uint32_t cur;
-	int64_t ts[2];
 
 	switch (cmd) {
 	case 1:	 /* FUTEX_WAKE */
@@ -387,23 +381,20 @@ static long sys_futex(uint32_t *uaddr, int op, uint32_t val,
 			return -EAGAIN;
 		uint64_t deadline = UINT64_MAX;
 		if (utimeout) {
-			if (copy_from_user(ts, utimeout, sizeof(ts)))
-				return -EFAULT;
-			if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-				return -EINVAL;
-			uint64_t ns =
-			    (uint64_t)ts[0] * 1000000000ULL + (uint64_t)ts[1];
-			uint64_t now = clock_monotonic_ns();
-			if (cmd == 0) {
-				deadline = now + ns;
-			} else {
+			uint64_t ns;
+			int r = user_timespec_ns(utimeout, &ns);
+			if (r)
+				return r;
+			if (cmd == 9) {
 				/* Absolute, on CLOCK_REALTIME if asked. */
-				uint64_t base =
-				    (op & 256) ? clock_realtime_ns() : now;
-				deadline = ns <= base ? now : now + (ns - base);
+				uint64_t base = (op & 256)
+						    ? clock_realtime_ns()
+						    : clock_monotonic_ns();
+				ns = ns <= base ? 0 : ns - base;
 			}
+			deadline = wait_deadline_after(ns);
 		}
-		wait_until(futex_never, NULL, deadline);
+		wait_sleep_until(deadline);
 		return -ETIMEDOUT;
 	default:
 		return -ENOSYS;

@@ -1,12 +1,13 @@
 /*
- * Time syscalls.  Sleeping halts the CPU until a one-shot APIC timer fires
- * at the deadline, so an idle program costs the host nothing.
+ * Time syscalls.  Sleeping is wait_sleep_until (kernel/sched/wait.c): the
+ * CPU halts until a one-shot APIC timer fires at the deadline, so an idle
+ * program costs the host nothing, and the network is served meanwhile.
  */
 #include "arch.h"
-#include "net.h"
 #include "proc.h"
 #include "syscall.h"
 #include "uaccess.h"
+#include "wait.h"
 #include "x86.h"
 #include <linux/time.h>
 
@@ -91,59 +92,23 @@ static long sys_time(int64_t *t)
 }
 SYSCALL_REGISTER(__NR_time, time, sys_time);
 
-/* Sleeps until the monotonic clock reaches deadline.  The network's
- * work (frames received while halted, lwIP's timers) is done after every
- * wake-up, so a sleeping program still answers the network. */
-static void sleep_until(uint64_t deadline)
-{
-	for (;;) {
-		net_poll();
-		uint64_t now = clock_monotonic_ns();
-		if (now >= deadline)
-			break;
-		uint64_t wake = MIN(deadline, net_poll_deadline());
-		if (wake <= now)
-			continue;
-		apic_timer_oneshot(wake - now);
-		irq_enable_and_halt();
-		irq_disable();
-	}
-	apic_timer_cancel();
-}
-
-static int ts_read(const struct kts *uts, uint64_t *ns)
-{
-	struct kts k;
-	if (copy_from_user(&k, uts, sizeof(k)))
-		return -EFAULT;
-	if (k.sec < 0 || k.nsec < 0 || k.nsec >= (int64_t)NSEC)
-		return -EINVAL;
-	if ((uint64_t)k.sec > UINT64_MAX / NSEC / 2)
-		*ns = UINT64_MAX / 2;
-	else
-		*ns = (uint64_t)k.sec * NSEC + (uint64_t)k.nsec;
-	return 0;
-}
-
 static long sys_clock_nanosleep(long id, long flags, const struct kts *req,
 				struct kts *rem)
 {
 	uint64_t ns, now;
 	int r = clock_read(id, &now);
 	if (r)
-		return r == -EINVAL ? -EINVAL : r;
+		return r;
 	if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID)
 		return -EINVAL;
-	r = ts_read(req, &ns);
+	r = user_timespec_ns(req, &ns);
 	if (r)
 		return r;
-	uint64_t mono = clock_monotonic_ns();
-	uint64_t deadline;
+	/* An absolute time on the caller's clock becomes a distance from now
+	 * on the monotonic clock the wait uses. */
 	if (flags & TIMER_ABSTIME)
-		deadline = ns <= now ? mono : mono + (ns - now);
-	else
-		deadline = mono + ns;
-	sleep_until(deadline);
+		ns = ns <= now ? 0 : ns - now;
+	wait_sleep_until(wait_deadline_after(ns));
 	return 0;
 }
 SYSCALL_REGISTER(__NR_clock_nanosleep, clock_nanosleep, sys_clock_nanosleep);
