@@ -33,7 +33,6 @@ static bool have_kvmclock;
 /* TSC path: ns = ((tsc - tsc0) * mult) >> 32 */
 static uint64_t tsc0, tsc_mult;
 static uint64_t realtime_at_boot; /* ns since the epoch at monotonic 0 */
-uint64_t tsc_khz;
 
 static uint64_t mul_shift32(uint64_t a, uint64_t m)
 {
@@ -94,6 +93,7 @@ static uint16_t pit_read(void)
 
 static void tsc_calibrate_pit(void)
 {
+	uint64_t tsc_khz;
 	const uint32_t pit_hz = 1193182, ticks = 2386; /* ~2 ms */
 	outb(0x43, 0x30); /* channel 0, lo/hi, mode 0 */
 	outb(0x40, 0xff);
@@ -165,11 +165,6 @@ void clock_init(void)
 		wrmsr(MSR_KVM_WALL_CLOCK_NEW, virt_to_phys(&kvmwall));
 		have_kvmclock = true;
 		realtime_at_boot = kvmwall.sec * 1000000000ULL + kvmwall.nsec;
-		/* TSC frequency for other users, from the scale factors. */
-		uint64_t mul = kvmclock.tsc_to_system_mul;
-		int shift = kvmclock.tsc_shift;
-		uint64_t khz = (1000000ULL << 32) / mul;
-		tsc_khz = shift < 0 ? khz << -shift : khz >> shift;
 		return;
 	}
 	tsc0 = rdtsc();

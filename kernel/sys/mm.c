@@ -24,14 +24,11 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 	if (fixed && (addr & (PAGE_SIZE - 1)))
 		return -EINVAL;
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED)) {
-		/* Fail instead of replacing. */
-		for (uint64_t a = addr; a < addr + ALIGN_UP(len, PAGE_SIZE);
-		     a += PAGE_SIZE) {
-			const struct vma *v = uvm_next(a);
-			if (v && v->start < addr + len)
-				return -EEXIST;
-			break;
-		}
+		/* Fail instead of replacing: the first mapping that ends above
+		 * addr must start at or after the range's end. */
+		const struct vma *v = uvm_next(addr);
+		if (v && v->start < addr + ALIGN_UP(len, PAGE_SIZE))
+			return -EEXIST;
 	}
 
 	struct file *f = NULL;

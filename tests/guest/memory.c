@@ -278,6 +278,34 @@ static void test_madvise(void)
 	munmap(p, 4 * PG);
 }
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* MAP_FIXED_NOREPLACE maps exactly there when the range is free and fails
+ * with EEXIST, leaving the old mapping alone, when it is not. */
+static void test_fixed_noreplace(void)
+{
+	size_t pg = 4096;
+	char *a = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(a != MAP_FAILED, "mmap 4 pages for MAP_FIXED_NOREPLACE");
+	munmap(a + 2 * pg, 2 * pg);
+	a[0] = 'x';
+	errno = 0;
+	void *p =
+	    mmap(a + pg, pg, PROT_READ,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(p == MAP_FAILED && errno == EEXIST,
+	      "MAP_FIXED_NOREPLACE over a mapping fails with EEXIST");
+	CHECK(a[0] == 'x', "... and the old mapping is untouched");
+	p = mmap(a + 2 * pg, pg, PROT_READ,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(p == a + 2 * pg,
+	      "MAP_FIXED_NOREPLACE on a free range maps exactly there");
+	munmap(a, 4 * pg);
+}
+
 static void test_malloc(void)
 {
 	size_t n = 16 << 20;
@@ -330,6 +358,7 @@ int main(int argc, char **argv)
 	test_mprotect();
 	test_mremap();
 	test_madvise();
+	test_fixed_noreplace();
 	test_malloc();
 	return tap_done("memory");
 }

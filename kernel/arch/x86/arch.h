@@ -26,7 +26,6 @@ void arch_set_fs_base(uint64_t base);
 uint64_t arch_get_fs_base(void);
 
 /* arch/x86/trap.c */
-void trap_init(void);
 /* Prints registers and a backtrace; used by panic and fault reports. */
 void trap_dump(const struct trapframe *tf);
 void backtrace_print(uint64_t rbp);

@@ -209,9 +209,3 @@ void trap_handler(struct trapframe *tf)
 	backtrace_print_trap(tf);
 	machine_exit(KILN_EXIT_PANIC);
 }
-
-void trap_init(void)
-{
-	/* The IDT itself is loaded by arch_init; nothing else to do until
-	 * devices register interrupts. */
-}
