@@ -7,17 +7,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "netcfg.h"
+#include "tap.h"
 #include "util.h"
 
 static int netcfg_addr(const char *s, uint32_t *out)
@@ -135,19 +132,8 @@ int netcfg_parse_hostname(struct netcfg *c, const char *s, char *err, size_t n)
 
 int netcfg_parse_mac(struct netcfg *c, const char *s, char *err, size_t n)
 {
-	unsigned v[6];
-	char tail;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &tail) != 6 ||
-	    strlen(s) != 17 || (v[0] & 1)) {
-		snprintf(err, n,
-			 "invalid MAC address '%s' (use six hex pairs, "
-			 "unicast, e.g. 52:54:00:12:34:56)",
-			 s);
+	if (tap_mac_parse(s, c->mac, err, n) < 0)
 		return -1;
-	}
-	for (int i = 0; i < 6; i++)
-		c->mac[i] = (uint8_t)v[i];
 	c->have_mac = 1;
 	return 0;
 }
@@ -207,56 +193,10 @@ int netcfg_check(const struct netcfg *c, char *err, size_t n)
 
 int netcfg_check_tap(const struct netcfg *c, char *err, size_t n)
 {
-	char path[64];
-	FILE *f;
-	unsigned flags = 0;
-	struct ifreq ifr;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s", c->tap);
-	if (access(path, F_OK) != 0) {
-		snprintf(err, n,
-			 "tap device '%s' does not exist (create it: ip "
-			 "tuntap add dev %s mode tap)",
-			 c->tap, c->tap);
+	/* Attach exactly as kiln-vmm will, and let go. */
+	int fd = tap_open(c->tap, err, n);
+	if (fd < 0)
 		return -1;
-	}
-	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", c->tap);
-	f = fopen(path, "r");
-	if (f == NULL || fscanf(f, "%x", &flags) != 1 || !(flags & IFF_TAP)) {
-		if (f)
-			fclose(f);
-		snprintf(err, n,
-			 "'%s' is not a tap device (create one: ip tuntap "
-			 "add dev NAME mode tap)",
-			 c->tap);
-		return -1;
-	}
-	fclose(f);
-	/* Attach and let go: EBUSY means another process holds it. */
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, n, "cannot open '/dev/net/tun': %s",
-			 strerror(errno));
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, c->tap, strlen(c->tap));
-	ifr.ifr_flags = (short)(flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
-					 IFF_MULTI_QUEUE));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-		close(fd);
-		if (e == EBUSY)
-			snprintf(err, n,
-				 "tap device '%s' is already in use by another "
-				 "process",
-				 c->tap);
-		else
-			snprintf(err, n, "cannot attach to tap device '%s': %s",
-				 c->tap, strerror(e));
-		return -1;
-	}
 	close(fd);
 	return 0;
 }

@@ -56,37 +56,6 @@ static int args_ifname(const char *s, char *err, size_t errlen)
 }
 
 /* Six hex octets separated by ':', unicast and not all zero. */
-static int args_mac(const char *s, uint8_t mac[6], char *err, size_t errlen)
-{
-	unsigned v[6];
-	int ok = strlen(s) == 17;
-
-	for (int i = 0; ok && i < 17; i++)
-		ok = i % 3 == 2 ? s[i] == ':' : isxdigit((unsigned char)s[i]);
-	if (!ok || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2],
-			  &v[3], &v[4], &v[5]) != 6) {
-		snprintf(err, errlen,
-			 "--mac '%s': expected six hex bytes like "
-			 "52:54:00:12:34:56",
-			 s);
-		return -1;
-	}
-	if (v[0] & 1) {
-		snprintf(err, errlen,
-			 "--mac '%s': a multicast address (lowest bit of the "
-			 "first byte set) cannot be a device's address",
-			 s);
-		return -1;
-	}
-	if ((v[0] | v[1] | v[2] | v[3] | v[4] | v[5]) == 0) {
-		snprintf(err, errlen, "--mac '%s': the zero address", s);
-		return -1;
-	}
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
 /*
  * The default MAC: the locally administered 52:54:00 prefix QEMU uses and
  * 24 bits of an FNV-1a hash of the tap name.  A tap serves one instance at
@@ -194,7 +163,7 @@ int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 				return -1;
 			a->net = val;
 		} else if (strcmp(opt, "--mac") == 0) {
-			if (args_mac(val, a->mac, err, errlen) < 0)
+			if (tap_mac_parse(val, a->mac, err, errlen) < 0)
 				return -1;
 			mac = val;
 		} else if (strcmp(opt, "--memory") == 0) {

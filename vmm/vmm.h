@@ -25,6 +25,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tap.h"
 #include <time.h>
 
 struct kvm_cpuid_entry2;
@@ -234,16 +236,9 @@ struct mmio_device {
 /* Looks up the device for an address; NULL when none claims it. */
 const struct mmio_device *io_find_mmio(uint64_t gpa);
 
-/* ---- tap.c ---- */
+/* ---- the tap (lib/tap.c) ---- */
 
-/*
- * Attaches to the existing tap device name (non-blocking, virtio-net
- * headers of 12 bytes, no offloads).  Returns the fd, or -1 with err: no
- * such device, in use (EBUSY), not a tap, no permission.
- */
-int tap_open(const char *name, char *err, size_t errlen);
-/* TUNSETOFFLOAD: which offloads (TUN_F_*) the tap may hand us. */
-int tap_offload(int fd, unsigned tun_flags);
+/* tap_open, tap_offload, tap_mac_parse: lib/tap.h */
 
 /* ---- dev_virtio_net.c ---- */
 

@@ -1,7 +1,8 @@
 # kiln-vmm, kiln's KVM monitor.  A new device is one vmm/dev_*.c file plus
 # one line in VMM_SRCS: it registers itself with IO_DEVICE() (vmm/vmm.h).
 # build/kiln-vmm.static is the same program linked with -static (plain libc
-# only), for running inside a minimal nested-KVM initramfs.
+# only), for running inside a minimal nested-KVM initramfs.  lib/tap.c is
+# shared with the CLI, which checks a tap the same way before booting.
 
 VMM_SRCS := \
 	vmm/main.c \
@@ -16,7 +17,7 @@ VMM_SRCS := \
 	vmm/dev_exit.c \
 	vmm/dev_kiln.c \
 	vmm/virtio.c \
-	vmm/tap.c \
+	lib/tap.c \
 	vmm/dev_virtio_net.c
 VMM_OBJS := $(patsubst %.c,$(B)/host/%.o,$(VMM_SRCS))
 # Everything but main.c and kvm.c: what the hosted unit tests link.

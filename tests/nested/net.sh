@@ -73,7 +73,7 @@ pid=$!
 sleep 1
 $d/kiln-vmm --kernel $d/kiln.elf --net tap0 >/tmp/e 2>&1
 st=$?; cat /tmp/e
-if [ $st = 125 ] && grep -q "tap device 'tap0' is in use" /tmp/e; then
+if [ $st = 125 ] && grep -q "tap device 'tap0' is already in use" /tmp/e; then
 	ok busy-tap; else fail busy-tap "status $st"; fi
 
 up=0

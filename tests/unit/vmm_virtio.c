@@ -633,11 +633,11 @@ static void test_args(void)
 	    {"--net", "a b", "1 to 15"},
 	    {"--net", "a:1", "1 to 15"},
 	    {"--net", "..", "1 to 15"},
-	    {"--mac", "52:54:00:12:34", "six hex bytes"},
-	    {"--mac", "52:54:00:12:34:567", "six hex bytes"},
-	    {"--mac", "52-54-00-12-34-56", "six hex bytes"},
-	    {"--mac", "52:54:00:12:34:5g", "six hex bytes"},
-	    {"--mac", " 2:54:00:12:34:56", "six hex bytes"},
+	    {"--mac", "52:54:00:12:34", "six hex pairs"},
+	    {"--mac", "52:54:00:12:34:567", "six hex pairs"},
+	    {"--mac", "52-54-00-12-34-56", "six hex pairs"},
+	    {"--mac", "52:54:00:12:34:5g", "six hex pairs"},
+	    {"--mac", " 2:54:00:12:34:56", "six hex pairs"},
 	    {"--mac", "01:00:5e:00:00:01", "multicast"},
 	    {"--mac", "ff:ff:ff:ff:ff:ff", "multicast"},
 	    {"--mac", "00:00:00:00:00:00", "zero"},
@@ -1051,15 +1051,16 @@ static void test_real_tap(void)
 		  vmm_test_has(err, "ip tuntap add kvnone0 mode tap"),
 	      "missing tap: %s", err);
 	CHECK(net_open(&vm.mem, tun, mac, err, sizeof(err)) == -1 &&
-		  vmm_test_has(err, "not a single-queue tap"),
+		  vmm_test_has(err, "is not a tap device kiln can attach to"),
 	      "a tun device: %s", err);
 	CHECK(net_open(&vm.mem, "lo", mac, err, sizeof(err)) == -1 &&
-		  vmm_test_has(err, "not a single-queue tap"),
+		  vmm_test_has(err, "is not a tap device kiln can attach to"),
 	      "loopback: %s", err);
 	CHECK(net_open(&vm.mem, tap, mac, err, sizeof(err)) == 0,
 	      "the tap opens (%s)", tap);
 	int again = tap_open(tap, err, sizeof(err));
-	CHECK(again == -1 && vmm_test_has(err, "in use by another process"),
+	CHECK(again == -1 &&
+		  vmm_test_has(err, "already in use by another process"),
 	      "a second user: %s", err);
 
 	nw32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);

@@ -10,6 +10,7 @@
  * device.  Every failure is reported in words a user can act on; nothing
  * here prints or exits (main.c does).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -19,7 +20,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm.h"
+#include "tap.h"
 
 #define TAP_VNET_HDR_LEN 12
 
@@ -60,14 +61,17 @@ int tap_open(const char *name, char *err, size_t errlen)
 		int e = errno;
 		if (e == EBUSY)
 			snprintf(err, errlen,
-				 "tap device '%s' is in use by another process",
+				 "tap device '%s' is already in use by another "
+				 "process",
 				 name);
 		else if (e == EINVAL)
-			snprintf(err, errlen,
-				 "'%s' is not a single-queue tap device (a tun "
-				 "device, a multi-queue tap or another kind of "
-				 "interface)",
-				 name);
+			snprintf(
+			    err, errlen,
+			    "'%s' is not a tap device kiln can attach to (a "
+			    "tun device, a multi-queue tap or another kind "
+			    "of interface; create one: ip tuntap add NAME "
+			    "mode tap)",
+			    name);
 		else if (e == EPERM || e == EACCES)
 			snprintf(err, errlen,
 				 "not allowed to attach to tap device '%s' "
@@ -111,4 +115,39 @@ close_fd:
 int tap_offload(int fd, unsigned tun_flags)
 {
 	return ioctl(fd, TUNSETOFFLOAD, (unsigned long)tun_flags) < 0 ? -1 : 0;
+}
+
+int tap_mac_parse(const char *s, uint8_t mac[6], char *err, size_t errlen)
+{
+	unsigned v[6];
+	int ok = strlen(s) == 17;
+
+	for (int i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 ? s[i] == ':' : isxdigit((unsigned char)s[i]);
+	if (!ok || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2],
+			  &v[3], &v[4], &v[5]) != 6) {
+		snprintf(err, errlen,
+			 "invalid MAC address '%s' (use six hex pairs like "
+			 "52:54:00:12:34:56)",
+			 s);
+		return -1;
+	}
+	if (v[0] & 1) {
+		snprintf(
+		    err, errlen,
+		    "invalid MAC address '%s': multicast (lowest bit of the "
+		    "first byte set); use e.g. 52:54:00:12:34:56",
+		    s);
+		return -1;
+	}
+	if ((v[0] | v[1] | v[2] | v[3] | v[4] | v[5]) == 0) {
+		snprintf(err, errlen,
+			 "invalid MAC address '%s': all zero; use e.g. "
+			 "52:54:00:12:34:56",
+			 s);
+		return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
 }
