@@ -324,6 +324,10 @@ int vfs_rename_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
 	ddst = dst ? dir_entry(nw.parent, nw.name, nw.namelen) : NULL;
 	if (!od || (dst && !ddst))
 		return -EACCES;
+	/* /dev, /proc and the like are the kernel's mount points: they stay
+	 * where they are, as Linux answers for a mount point. */
+	if ((src->flags & INODE_FIXED) || (dst && (dst->flags & INODE_FIXED)))
+		return -EBUSY;
 	if (flags & RENAME_EXCHANGE) {
 		if (!dst)
 			return -ENOENT;
@@ -368,7 +372,7 @@ int vfs_rename_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
 		if (S_ISDIR(src->mode)) {
 			if (!S_ISDIR(dst->mode))
 				return -ENOTDIR;
-			if (!dir_is_empty(dst) || (dst->flags & INODE_FIXED))
+			if (!dir_is_empty(dst))
 				return -ENOTEMPTY;
 		} else if (S_ISDIR(dst->mode)) {
 			return -EISDIR;

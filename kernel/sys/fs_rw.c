@@ -406,7 +406,7 @@ static long copy_between(struct file *in, int64_t *in_off, struct file *out,
 		}
 		if (in_off)
 			*in_off += w;
-		else if (w < r && in->ops->lseek)
+		else if (w < r)
 			in->pos -= (uint64_t)(r - w); /* unread the rest */
 		if (out_off)
 			*out_off += w;
@@ -435,6 +435,13 @@ static long sys_sendfile(int out_fd, int in_fd, int64_t *uoff, size_t count)
 		goto put;
 	}
 	if (out->flags & O_APPEND) {
+		r = -EINVAL;
+		goto put;
+	}
+	/* As Linux: the input must be a file with a position (not a pipe or
+	 * a socket), so bytes that could not be written are never lost: they
+	 * stay in the file for the next call. */
+	if (!in->ops->lseek) {
 		r = -EINVAL;
 		goto put;
 	}

@@ -433,6 +433,10 @@ static long do_recvmsg(struct file *f, struct user_msghdr *umsg, int flags)
 
 	if (copy_from_user(&m, umsg, sizeof(m)))
 		return -EFAULT;
+	/* Checked before receiving: a datagram must never be taken from the
+	 * queue and then dropped for a bad header. */
+	if (m.msg_name && m.msg_namelen < 0)
+		return -EINVAL;
 	r = iov_from_user(m.msg_iov, m.msg_iovlen, &iov, &total);
 	if (r)
 		return r;
@@ -447,8 +451,6 @@ static long do_recvmsg(struct file *f, struct user_msghdr *umsg, int flags)
 		sin.sin_family = AF_INET;
 		sin.sin_port = __builtin_bswap16(from.port);
 		sin.sin_addr.s_addr = from.addr;
-		if (m.msg_namelen < 0)
-			return -EINVAL;
 		if (copy_to_user(m.msg_name, &sin,
 				 MIN((size_t)m.msg_namelen, sizeof(sin))))
 			return -EFAULT;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <elf.h>
 
 #include "tap.h"
@@ -362,6 +363,20 @@ static void test_tmp(void)
 	unlink(name);
 }
 
+/* The kernel's own directories stay put (Linux: a mount point is EBUSY).
+ * Only inside kiln: natively this would try to rename the host's /proc. */
+static void test_fixed_dirs(void)
+{
+	struct utsname u;
+	if (uname(&u) != 0 || !strstr(u.release, "kiln"))
+		return;
+	errno = 0;
+	CHECK_EQ("rename of /proc fails", rename("/proc", "/proc-moved"), -1);
+	CHECK_EQ("... with EBUSY", errno, EBUSY);
+	CHECK_EQ("... and /proc/self/exe still resolves",
+		 access("/proc/self/exe", F_OK), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "/data/sample.txt";
@@ -375,5 +390,6 @@ int main(int argc, char **argv)
 	test_exe(argv[0]);
 	test_cwd(path);
 	test_tmp();
+	test_fixed_dirs();
 	return tap_done("files");
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -275,6 +276,29 @@ static void test_vectors(void)
 	close(p[1]);
 }
 
+/* sendfile's input must have a position: from a pipe it is EINVAL, and
+ * the bytes stay in the pipe. */
+static void test_sendfile_from_pipe(void)
+{
+	int p[2];
+	char buf[8];
+	int out =
+	    open("/tmp/kiln-sendfile.out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK_EQ("pipe for sendfile", pipe(p), 0);
+	CHECK_EQ("write 3 bytes", write(p[1], "abc", 3), 3);
+	errno = 0;
+	CHECK_EQ("sendfile from a pipe fails", sendfile(out, p[0], NULL, 3),
+		 -1);
+	CHECK_EQ("... with EINVAL", errno, EINVAL);
+	CHECK_EQ("... and the bytes are still in the pipe", read(p[0], buf, 8),
+		 3);
+	close(out);
+	unlink("/tmp/kiln-sendfile.out");
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_eventfd(void)
 {
 	uint64_t v;
@@ -364,6 +388,7 @@ int main(void)
 	test_capacity();
 	test_transfer();
 	test_vectors();
+	test_sendfile_from_pipe();
 	test_eventfd();
 	return tap_done("pipes");
 }

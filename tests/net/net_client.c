@@ -349,6 +349,21 @@ static void check_udp(int port)
 	check(ok && r == 100 && (m.msg_flags & MSG_TRUNC),
 	      "a datagram cut short says MSG_TRUNC", "got %zd flags %#x", r,
 	      m.msg_flags);
+
+	/* A bad header is refused before anything is received: the
+	 * datagram is still there for the next call. */
+	struct sockaddr_in name;
+	ok = send(u, big, 50, 0) == 50;
+	m.msg_name = &name;
+	m.msg_namelen = (socklen_t)-1;
+	iov.iov_len = sizeof(bigback);
+	errno = 0;
+	r = recvmsg(u, &m, 0);
+	int e = errno;
+	ssize_t again = recv(u, bigback, sizeof(bigback), 0);
+	check(ok && r == -1 && e == EINVAL && again == 50,
+	      "recvmsg with a negative msg_namelen: EINVAL, datagram kept",
+	      "got %zd errno %d, then %zd", r, e, again);
 	close(u);
 }
 
