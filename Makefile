@@ -31,11 +31,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 
+# Both need git's list of files: outside a checkout they say so.
+C_FILES = $$(git ls-files '*.c' '*.h' | grep . || echo "no files: not a git checkout" >&2)
+
 format-check:
-	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	@files=$(C_FILES); [ -n "$$files" ] && clang-format --dry-run --Werror $$files
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@files=$(C_FILES); [ -n "$$files" ] && clang-format -i $$files
 
 clean:
 	rm -rf build

@@ -127,9 +127,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
 rm -f "$W/status"
 {
+	# `|| st=$?`: under set -e a failing harness would end this group
+	# before its status is written, and every failure would read as 125.
+	st=0
 	bash scripts/nested-kvm.sh --mem "$nested_mib" --smp 1 --timeout "$timeout_s" \
-		"$@" -- sh /k/guest.sh 2>&1
-	echo $? >"$W/status"
+		"$@" -- sh /k/guest.sh 2>&1 || st=$?
+	echo "$st" >"$W/status"
 } | tee "$LOG.new" | grep --line-buffered -E '^(P|F) ' | sed -u 's/^/bench:   /'
 status=$(cat "$W/status" 2>/dev/null || echo 125)
 {

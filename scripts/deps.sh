@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential musl-tools qemu-system-x86 cpio file binutils
       hyperfine python3 iproute2 procps
-      python3-matplotlib clang-format git strace curl"
+      python3-matplotlib clang-format git strace curl zstd"
 
 missing=""
 for p in $PKGS; do

@@ -39,6 +39,12 @@ if [ -z "$tarball" ]; then
 	echo "lwip: fetching Debian's lwip source package"
 	if [ -f "$SOURCES" ] && ! grep -q '^Types:.*deb-src' "$SOURCES"; then
 		$SUDO sed -i 's/^Types: *deb *$/Types: deb deb-src/' "$SOURCES"
+	elif [ ! -f "$SOURCES" ] && [ -f /etc/apt/sources.list ] &&
+		! grep -q '^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; then
+		# One-line format (older installs, some cloud images): a
+		# deb-src twin of each deb line, in a file of our own.
+		sed -n 's/^deb /deb-src /p' /etc/apt/sources.list |
+			$SUDO tee /etc/apt/sources.list.d/kiln-deb-src.list >/dev/null
 	fi
 	$SUDO apt-get update -qq
 	# The download directory is ours, not apt's: download as ourselves

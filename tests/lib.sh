@@ -166,7 +166,16 @@ krun_limit() {
 		CHECK_FATAL=1
 		return 0
 	fi
-	run_limited "$limit" "$KOUT.raw" "$KERR.raw" "$KILN" run "$@"
+	run_logged "$limit" "$KILN" run "$@"
+}
+
+# run_logged LIMIT CMD...: runs CMD for a check (stdin /dev/null, killed
+# after LIMIT s); output in $KOUT and $KERR (carriage returns removed),
+# status in $KST, everything in the check's log; a hang fails the check.
+run_logged() {
+	limit=$1
+	shift
+	run_limited "$limit" "$KOUT.raw" "$KERR.raw" "$@"
 	KST=$RUN_STATUS
 	tr -d '\r' <"$KOUT.raw" >"$KOUT"
 	tr -d '\r' <"$KERR.raw" >"$KERR"
@@ -182,6 +191,7 @@ krun_limit() {
 		fail_because "hung: killed after $limit s"
 		CHECK_FATAL=1
 	fi
+	return 0
 }
 
 # qemu_direct KERNEL INITRD CMDLINE: boots a kernel on QEMU microvm the way
@@ -193,24 +203,11 @@ qemu_direct() {
 	echo "\$ qemu-system-x86_64 -M microvm ... -kernel $1 -append '$3'" \
 		>>"$CHECK_LOG"
 	# shellcheck disable=SC2086
-	run_limited "$KILN_TEST_TIMEOUT" "$KOUT.raw" "$KERR.raw" \
+	run_logged "$KILN_TEST_TIMEOUT" \
 		qemu-system-x86_64 -M microvm,acpi=off $accel -m 64M \
 		-nodefaults -no-user-config -nographic -serial stdio \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$1" ${2:+-initrd "$2"} -append "console=ttyS0 $3"
-	KST=$RUN_STATUS
-	tr -d '\r' <"$KOUT.raw" >"$KOUT"
-	tr -d '\r' <"$KERR.raw" >"$KERR"
-	{
-		echo "status $KST"
-		echo "--- stdout"
-		cat "$KOUT"
-		echo "--- stderr"
-		cat "$KERR"
-		echo "---"
-	} >>"$CHECK_LOG"
-	[ "$RUN_HUNG" -eq 1 ] && fail_because "hung: killed after $KILN_TEST_TIMEOUT s"
-	return 0
 }
 
 # want_status N: the last krun exited with N.
@@ -308,4 +305,17 @@ netns_with_tap() {
 		test_fail "$SCENARIO: tap" "cannot set up tap '$2' in namespace '$1'"
 		return 1
 	fi
+}
+
+# Guest programs ---------------------------------------------------------
+
+# guest_names: the guest test programs (tests/guest/*.c using tap.h).
+guest_names() {
+	grep -l '^#include "tap.h"' tests/guest/*.c 2>/dev/null |
+		sed 's|.*/||; s|\.c$||' | sort
+}
+
+# guest_marker NAME KEY: the value of "KEY: ..." in tests/guest/NAME.c.
+guest_marker() {
+	sed -n "s/^.*$2: *//p" "tests/guest/$1.c" | head -n 1
 }

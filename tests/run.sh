@@ -100,16 +100,6 @@ run_unit_tests() {
 
 # Guest programs -------------------------------------------------------------
 
-guest_names() {
-	grep -l '^#include "tap.h"' tests/guest/*.c 2>/dev/null |
-		sed 's|.*/||; s|\.c$||' | sort
-}
-
-# guest_marker NAME KEY: the value of "KEY: ..." in tests/guest/NAME.c.
-guest_marker() {
-	sed -n "s/^.*$2: *//p" "tests/guest/$1.c" | head -n 1
-}
-
 # run_guest MODE LINK NAME: one guest program natively (host), under kiln
 # run (kiln) or under kiln run --hypervisor qemu (qemu).
 run_guest() {
@@ -221,8 +211,10 @@ if selected style/clang-format; then
 	mkdir -p "$(dirname "$log")"
 	if ! command -v clang-format >/dev/null 2>&1; then
 		test_fail style/clang-format "clang-format not installed (scripts/deps.sh)"
+	elif ! git -C "$KILN_ROOT" rev-parse >/dev/null 2>&1; then
+		test_fail style/clang-format "not a git checkout: no list of files to check"
 	elif (cd "$KILN_ROOT" && git ls-files '*.c' '*.h' |
-		xargs clang-format --dry-run --Werror) >"$log" 2>&1; then
+		xargs -r clang-format --dry-run --Werror) >"$log" 2>&1; then
 		test_pass style/clang-format
 	else
 		test_fail style/clang-format "files differ from .clang-format (run: make format)" "$log"

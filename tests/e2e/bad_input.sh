@@ -59,6 +59,24 @@ check_end
 refused "a missing shared library is 127 and named" 127 'libkilnmissing\.so' \
 	"$FIXTURES/needlib-missing"
 
+# Each option's own bad value: one line naming it and the fix, 125.
+H=$GUEST/static/hello
+refused "-e without '=' is 125" 125 "invalid environment entry 'NOEQ'.*KEY=VALUE" -e NOEQ "$H"
+refused "-m above the maximum is 125" 125 "above the maximum of 3G" -m 4G "$H"
+refused "an unknown hypervisor is 125" 125 "unknown hypervisor 'bogus' \\(use kiln or qemu\\)" --hypervisor bogus "$H"
+refused "--timeout 0 is 125" 125 "invalid timeout '0'" --timeout 0 "$H"
+refused "--timeout abc is 125" 125 "invalid timeout 'abc'" --timeout abc "$H"
+refused "--kernel-arg with a space is 125" 125 "invalid --kernel-arg 'a b' \\(one word" --kernel-arg 'a b' "$H"
+refused "--file without GUEST is 125" 125 "invalid --file '/etc/hostname' \\(use HOST:GUEST" --file /etc/hostname "$H"
+refused "--file of a directory is 125" 125 "'/etc' is not a regular file" --file /etc:/x "$H"
+
+check_begin "kiln pack without -o is 125"
+echo "\$ kiln pack $H" >>"$CHECK_LOG"
+run_logged 60 "$KILN" pack "$H"
+want_status 125
+want_one_error "'kiln pack' needs an output file: -o"
+check_end
+
 refused "an unknown option is 125" 125 'no-such-option' \
 	--no-such-option "$GUEST/static/hello"
 

@@ -12,8 +12,10 @@ KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 vm_running() {
 	for f in /proc/[0-9]*/cmdline; do
 		if tr '\0' ' ' <"$f" 2>/dev/null | grep -q -F -e "$1"; then
-			# not this shell's own grep/tr pipeline
-			case $f in "/proc/$$/cmdline") continue ;; esac
+			# Not this shell's own grep/tr pipeline, and not kiln
+			# itself (its --kernel-arg carries the token too): only
+			# the monitor counts as the VM.
+			case $f in "/proc/$$/cmdline" | "/proc/${pid:-x}/cmdline") continue ;; esac
 			return 0
 		fi
 	done
@@ -38,7 +40,7 @@ else
 		n=$((n + 1))
 	done
 	vm_running "$token=1" ||
-		fail_because "no process with '$token' in its command line"
+		fail_because "no monitor with '$token' in its command line started"
 	# Let the guest get going (boot, sleep) before the interrupt.
 	sleep 2
 	kill -INT "$pid"

@@ -52,19 +52,8 @@ netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
 nsrun_kiln() {
 	echo "\$ ip netns exec $NS kiln run --hypervisor qemu --net $TAP $*" \
 		>>"$CHECK_LOG"
-	run_limited "$KILN_TEST_TIMEOUT" "$KOUT.raw" "$KERR.raw" \
+	run_logged "$KILN_TEST_TIMEOUT" \
 		ip netns exec "$NS" "$KILN" run --hypervisor qemu --net "$TAP" "$@"
-	KST=$RUN_STATUS
-	tr -d '\r' <"$KOUT.raw" >"$KOUT"
-	tr -d '\r' <"$KERR.raw" >"$KERR"
-	{
-		echo "status $KST"
-		echo "--- stdout"
-		cat "$KOUT"
-		echo "--- stderr"
-		cat "$KERR"
-		echo "---"
-	} >>"$CHECK_LOG"
 }
 
 check_begin "/etc/hostname, /etc/hosts and /etc/resolv.conf follow --hostname, --ip, --dns"

@@ -29,9 +29,6 @@ add_case() {
 	fi
 }
 
-guest_marker() {
-	sed -n "s/^.*$2: *//p" "tests/guest/$1.c" | head -n 1
-}
 
 : >"$CASES"
 if [ ! -x "$KILN" ] || [ ! -f "$VMM" ] || [ ! -f "$KERNEL" ]; then
@@ -48,11 +45,14 @@ add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/s
 add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
 add_case sysfuzz 64 "" 0 '^sysfuzz: survived [0-9]+ calls$' "$GUEST/static/sysfuzz"
 add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
-for prog in $(grep -l '^#include "tap.h"' tests/guest/*.c | sed 's|.*/||; s|\.c$||' | sort); do
+for prog in $(guest_names); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
 	args=$(guest_marker "$prog" kiln-run-args)
 	for link in static dynamic static-pie; do
-		[ -x "$GUEST/$link/$prog" ] || continue
+		if [ ! -x "$GUEST/$link/$prog" ]; then
+			test_fail "$SCENARIO: $prog-$link on kiln-vmm" "$GUEST/$link/$prog not built (run make)"
+			continue
+		fi
 		set -f
 		# shellcheck disable=SC2086 # the markers are words
 		add_case "$prog-$link" 64 "" 0 "^guest $prog: [0-9]+ passed, 0 failed\$" \
