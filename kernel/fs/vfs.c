@@ -471,17 +471,25 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n, bool user)
 	return f->ops->write(f, buf, MIN(n, FS_MAX_RW), &f->pos, user);
 }
 
-ssize_t vfs_pread_at(struct file *f, void *buf, size_t n, int64_t off,
-		     bool user)
+int vfs_check_positional(struct file *f, int64_t off)
 {
-	uint64_t pos = (uint64_t)off;
-
 	if (off < 0)
 		return -EINVAL;
 	if (f->flags & O_PATH)
 		return -EBADF;
 	if (!f->ops->lseek)
 		return -ESPIPE;
+	return 0;
+}
+
+ssize_t vfs_pread_at(struct file *f, void *buf, size_t n, int64_t off,
+		     bool user)
+{
+	uint64_t pos = (uint64_t)off;
+
+	int err = vfs_check_positional(f, off);
+	if (err)
+		return err;
 	if (!file_readable(f))
 		return -EBADF;
 	if (!f->ops->read)
@@ -494,12 +502,9 @@ ssize_t vfs_pwrite_at(struct file *f, const void *buf, size_t n, int64_t off,
 {
 	uint64_t pos = (uint64_t)off;
 
-	if (off < 0)
-		return -EINVAL;
-	if (f->flags & O_PATH)
-		return -EBADF;
-	if (!f->ops->lseek)
-		return -ESPIPE;
+	int err = vfs_check_positional(f, off);
+	if (err)
+		return err;
 	if (!file_writable(f))
 		return -EBADF;
 	if (!f->ops->write)

@@ -297,6 +297,11 @@ int vfs_openat(int dirfd, const char *path, int flags, int mode,
 struct file *file_alloc(const struct file_ops *ops, unsigned int flags,
 			struct inode *ino);
 
+/* The checks every positional read or write makes (pread, pwrite, preadv,
+ * pwritev): 0, -EINVAL for a negative offset, -EBADF for an O_PATH
+ * descriptor, -ESPIPE for a file without a position (pipe, console). */
+int vfs_check_positional(struct file *f, int64_t off);
+
 ssize_t vfs_read(struct file *f, void *buf, size_t n, bool user);
 ssize_t vfs_write(struct file *f, const void *buf, size_t n, bool user);
 ssize_t vfs_pread_at(struct file *f, void *buf, size_t n, int64_t off,

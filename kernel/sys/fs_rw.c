@@ -241,18 +241,6 @@ static long do_writev(struct file *f, const struct iovec *uiov, int cnt,
 	return (long)done;
 }
 
-/* Positional vector I/O needs a seekable file. */
-static long rw_check_positional(struct file *f, int64_t off)
-{
-	if (off < 0)
-		return -EINVAL;
-	if (f->flags & O_PATH)
-		return -EBADF;
-	if (!f->ops->lseek)
-		return -ESPIPE;
-	return 0;
-}
-
 static long sys_readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct file *f = fd_get(fd);
@@ -287,7 +275,7 @@ static long sys_preadv(int fd, const struct iovec *iov, int cnt, int64_t off)
 
 	if (!f)
 		return -EBADF;
-	r = rw_check_positional(f, off);
+	r = vfs_check_positional(f, off);
 	if (!r)
 		r = do_readv(f, iov, cnt, off);
 	file_put(f);
@@ -302,7 +290,7 @@ static long sys_pwritev(int fd, const struct iovec *iov, int cnt, int64_t off)
 
 	if (!f)
 		return -EBADF;
-	r = rw_check_positional(f, off);
+	r = vfs_check_positional(f, off);
 	if (!r)
 		r = do_writev(f, iov, cnt, off);
 	file_put(f);
@@ -313,49 +301,26 @@ SYSCALL_REGISTER(__NR_pwritev, pwritev, sys_pwritev);
 /* RWF_* hints we can honour by doing nothing (everything is in memory). */
 #define RWF_ACCEPTED (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT)
 
+/* The *v2 calls are readv/writev (offset -1: the file position) or
+ * preadv/pwritev with flags, of which the accepted ones change nothing
+ * for an in-memory filesystem. */
 static long sys_preadv2(int fd, const struct iovec *iov, int cnt, int64_t off,
 			long pos_h, int flags)
 {
-	struct file *f;
-	long r;
-
 	if (flags & ~RWF_ACCEPTED)
 		return -EOPNOTSUPP;
-	f = fd_get(fd);
-	if (!f)
-		return -EBADF;
-	if (off == -1) {
-		r = do_readv(f, iov, cnt, -1);
-	} else {
-		r = rw_check_positional(f, off);
-		if (!r)
-			r = do_readv(f, iov, cnt, off);
-	}
-	file_put(f);
-	return r;
+	return off == -1 ? sys_readv(fd, iov, cnt)
+			 : sys_preadv(fd, iov, cnt, off);
 }
 SYSCALL_REGISTER(__NR_preadv2, preadv2, sys_preadv2);
 
 static long sys_pwritev2(int fd, const struct iovec *iov, int cnt, int64_t off,
 			 long pos_h, int flags)
 {
-	struct file *f;
-	long r;
-
 	if (flags & ~RWF_ACCEPTED)
 		return -EOPNOTSUPP;
-	f = fd_get(fd);
-	if (!f)
-		return -EBADF;
-	if (off == -1) {
-		r = do_writev(f, iov, cnt, -1);
-	} else {
-		r = rw_check_positional(f, off);
-		if (!r)
-			r = do_writev(f, iov, cnt, off);
-	}
-	file_put(f);
-	return r;
+	return off == -1 ? sys_writev(fd, iov, cnt)
+			 : sys_pwritev(fd, iov, cnt, off);
 }
 SYSCALL_REGISTER(__NR_pwritev2, pwritev2, sys_pwritev2);
 
