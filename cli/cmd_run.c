@@ -658,7 +658,10 @@ static int run_pack(const struct run_opts *o, const char *exe, uint64_t *size,
 			  strerror(errno));
 		goto out;
 	}
-	f = fdopen(dup(fd), "w");
+	int wfd = dup(fd);
+	f = wfd < 0 ? NULL : fdopen(wfd, "w");
+	if (f == NULL && wfd >= 0)
+		close(wfd);
 	if (f == NULL || rootfs_write(&fs, f, size, err, sizeof(err)) < 0) {
 		cli_error("cannot write the rootfs: %s",
 			  f ? err : strerror(errno));
@@ -784,7 +787,7 @@ static int run_main(int argc, char **argv, int pack)
 	 * hosts, and of the kiln-vmm plumbing (with $KILN_VMM) without. */
 	if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "0") == 0) {
 		kvm = 0;
-		snprintf(why, sizeof(why), "disabled by KILN_KVM=0");
+		snprintf(why, sizeof(why), "KVM is disabled by KILN_KVM=0");
 	} else if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "1") == 0) {
 		kvm = 1;
 	} else {
@@ -792,8 +795,7 @@ static int run_main(int argc, char **argv, int pack)
 	}
 	if (o.hv == RUN_HV_KILN && !kvm) {
 		cli_error(
-		    "--hypervisor kiln needs KVM: cannot open '/dev/kvm': "
-		    "%s (use --hypervisor qemu)",
+		    "--hypervisor kiln needs KVM: %s (use --hypervisor qemu)",
 		    why);
 		goto out;
 	}

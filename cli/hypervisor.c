@@ -100,7 +100,9 @@ int hv_kvm_usable(char *why, size_t whylen)
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
+		snprintf(why, whylen, "cannot open '/dev/kvm': %s%s",
+			 strerror(errno),
+			 errno == EACCES ? " (add yourself to group kvm)" : "");
 		return 0;
 	}
 	close(fd);
