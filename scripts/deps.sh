@@ -5,7 +5,11 @@ set -eu
 
 PKGS="build-essential musl-tools qemu-system-x86 cpio file binutils
       hyperfine python3 iproute2 procps
-      python3-matplotlib clang-format git strace curl zstd"
+      python3-matplotlib clang-format git strace curl zstd
+      pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
+      libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libarchive-dev
+      libssl-dev wrk iperf3
+      redis-server redis-tools nginx-light golang-go"
 
 missing=""
 for p in $PKGS; do
