@@ -742,7 +742,7 @@ static int run_main(int argc, char **argv, int pack)
 	if (run_check_files(&o) < 0)
 		goto out;
 
-	hv_signals_install();
+	hypervisor_signals_install();
 	fd = run_pack(&o, exe, &rootfs_size, &status);
 	if (fd < 0)
 		goto out;
@@ -783,16 +783,7 @@ static int run_main(int argc, char **argv, int pack)
 		}
 	}
 
-	/* KILN_KVM=0/1 overrides the probe: tests of the fallback on KVM
-	 * hosts, and of the kiln-vmm plumbing (with $KILN_VMM) without. */
-	if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "0") == 0) {
-		kvm = 0;
-		snprintf(why, sizeof(why), "KVM is disabled by KILN_KVM=0");
-	} else if (getenv("KILN_KVM") && strcmp(getenv("KILN_KVM"), "1") == 0) {
-		kvm = 1;
-	} else {
-		kvm = hv_kvm_usable(why, sizeof(why));
-	}
+	kvm = hv_kvm_choose(why, sizeof(why));
 	if (o.hv == RUN_HV_KILN && !kvm) {
 		cli_error(
 		    "--hypervisor kiln needs KVM: %s (use --hypervisor qemu)",
@@ -849,11 +840,9 @@ static int run_main(int argc, char **argv, int pack)
 			    vmm ? vmm : "kiln-vmm");
 			goto out;
 		}
-		status = hv_run_kiln(&boot, vmm);
+		status = hypervisor_run_kiln(&boot, vmm);
 	} else {
-		const char *qemu = getenv("KILN_QEMU");
-		status = hv_run_qemu(
-		    &boot, qemu && qemu[0] ? qemu : "qemu-system-x86_64");
+		status = hypervisor_run_qemu(&boot, hv_qemu_binary());
 	}
 out:
 	if (fd >= 0)

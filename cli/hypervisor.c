@@ -74,7 +74,7 @@ static void hv_on_signal(int sig)
 static const int hv_stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 static int hv_ignored[3];
 
-void hv_signals_install(void)
+void hypervisor_signals_install(void)
 {
 	struct sigaction sa, old;
 
@@ -93,36 +93,6 @@ void hv_signals_install(void)
 	}
 	/* A closed stdout pipe must not kill kiln before it stops the VM. */
 	signal(SIGPIPE, SIG_IGN);
-}
-
-int hv_kvm_usable(char *why, size_t whylen)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open '/dev/kvm': %s%s",
-			 strerror(errno),
-			 errno == EACCES ? " (add yourself to group kvm)" : "");
-		return 0;
-	}
-	close(fd);
-	return 1;
-}
-
-/* The kernel command line: console, then what the monitor needs, then
- * the caller's extra words. */
-static char *hv_cmdline(const struct hv_boot *b, const char *extra)
-{
-	char *s = util_asprintf("console=ttyS0%s%s", extra ? " " : "",
-				extra ? extra : "");
-
-	for (size_t i = 0; s != NULL && b->kernel_args && i < b->kernel_args->n;
-	     i++) {
-		char *t = util_asprintf("%s %s", s, b->kernel_args->v[i]);
-		free(s);
-		s = t;
-	}
-	return s;
 }
 
 /*
@@ -240,117 +210,34 @@ static void hv_tty_restore(const struct hv_tty *t)
 	tcsetattr(0, TCSANOW, &t->tio);
 }
 
-int hv_run_kiln(const struct hv_boot *b, const char *vmm)
+int hypervisor_run_kiln(const struct hv_boot *b, const char *vmm)
 {
-	char initrd[32], mem[32], tmo[32];
-	char *cmdline = hv_cmdline(b, NULL);
-	char *argv[20];
+	struct strv argv = {0};
 	int keep[] = {b->initrd_fd, -1};
-	int n = 0, st;
+	int st;
+	char msg[256];
 	struct hv_tty tty;
 	pid_t pid;
 
-	if (cmdline == NULL) {
+	if (hv_kiln_argv(b, vmm, &argv) < 0) {
+		strv_release(&argv);
 		cli_error("out of memory");
 		return KILN_EXIT_MONITOR;
 	}
-	snprintf(initrd, sizeof(initrd), "/dev/fd/%d", b->initrd_fd);
-	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)b->memory_mib);
-	argv[n++] = (char *)vmm;
-	argv[n++] = "--kernel";
-	argv[n++] = (char *)b->kernel;
-	argv[n++] = "--initrd";
-	argv[n++] = initrd;
-	argv[n++] = "--cmdline";
-	argv[n++] = cmdline;
-	argv[n++] = "--memory";
-	argv[n++] = mem;
-	if (b->timeout_s > 0) {
-		snprintf(tmo, sizeof(tmo), "%u", b->timeout_s);
-		argv[n++] = "--timeout";
-		argv[n++] = tmo;
-	}
-	if (b->tap) {
-		argv[n++] = "--net";
-		argv[n++] = (char *)b->tap;
-		argv[n++] = "--mac";
-		argv[n++] = (char *)b->mac;
-	}
-	argv[n] = NULL;
-
 	hv_stop_sig = SIGTERM;
 	hv_tty_save(&tty);
-	pid = hv_spawn(argv, keep, -1, -1);
-	free(cmdline);
+	pid = hv_spawn(argv.v, keep, -1, -1);
+	strv_release(&argv);
 	if (pid < 0)
 		return KILN_EXIT_MONITOR;
 	st = hv_wait(pid);
 	hv_tty_restore(&tty);
 	if (hv_signal)
 		return 128 + hv_signal;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	cli_error("kiln-vmm was killed by signal %d (%s)", WTERMSIG(st),
-		  strsignal(WTERMSIG(st)));
-	return KILN_EXIT_MONITOR;
-}
-
-int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
-		 int exit_fd, struct strv *argv)
-{
-	char *cmdline = hv_cmdline(b, "kiln.exit=com2");
-	int rc = 0;
-
-	if (cmdline == NULL)
-		return -1;
-	rc |= strv_push(argv, qemu);
-	rc |= strv_push(argv, "-M");
-	rc |= strv_push(argv, "microvm,acpi=off,x-option-roms=off,"
-			      "isa-serial=on,rtc=on");
-	rc |= strv_push(argv, "-accel");
-	rc |= strv_push(argv, b->kvm ? "kvm" : "tcg");
-	/* The default CPU model: `-cpu host` fails on some nested hosts. */
-	rc |= strv_push(argv, "-m");
-	rc |= strv_push_owned(
-	    argv, util_asprintf("%llu", (unsigned long long)b->memory_mib));
-	rc |= strv_push(argv, "-nodefaults");
-	rc |= strv_push(argv, "-no-user-config");
-	rc |= strv_push(argv, "-display");
-	rc |= strv_push(argv, "none");
-	rc |= strv_push(argv, "-no-reboot");
-	rc |= strv_push(argv, "-kernel");
-	rc |= strv_push(argv, b->kernel);
-	rc |= strv_push(argv, "-initrd");
-	rc |= strv_push_owned(argv, util_asprintf("/dev/fd/%d", b->initrd_fd));
-	rc |= strv_push(argv, "-append");
-	rc |= strv_push_owned(argv, cmdline);
-	rc |= strv_push(argv, "-device");
-	rc |= strv_push(argv, "isa-debug-exit,iobase=0xf4,iosize=0x04");
-	if (b->tap) {
-		/* Modern (virtio 1.x) devices only, as kiln-vmm offers. */
-		rc |= strv_push(argv, "-global");
-		rc |= strv_push(argv, "virtio-mmio.force-legacy=false");
-		rc |= strv_push(argv, "-netdev");
-		rc |= strv_push_owned(
-		    argv, util_asprintf("tap,id=n0,ifname=%s,script=no,"
-					"downscript=no",
-					b->tap));
-		rc |= strv_push(argv, "-device");
-		rc |= strv_push_owned(
-		    argv, util_asprintf("virtio-net-device,netdev=n0,mac=%s",
-					b->mac));
-	}
-	rc |= strv_push(argv, "-chardev");
-	rc |= strv_push_owned(
-	    argv, util_asprintf("file,id=con,path=/dev/fd/%d", con_fd));
-	rc |= strv_push(argv, "-serial");
-	rc |= strv_push(argv, "chardev:con");
-	rc |= strv_push(argv, "-chardev");
-	rc |= strv_push_owned(
-	    argv, util_asprintf("file,id=kexit,path=/dev/fd/%d", exit_fd));
-	rc |= strv_push(argv, "-device");
-	rc |= strv_push(argv, "isa-serial,chardev=kexit,iobase=0x2f8,irq=3");
-	return rc ? -1 : 0;
+	st = hv_kiln_status(st, msg, sizeof(msg));
+	if (msg[0] != '\0')
+		cli_error("%s", msg);
+	return st;
 }
 
 /* Writes all of buf to stdout; after the first failure (a closed pipe,
@@ -368,27 +255,6 @@ static void hv_copy_out(const char *buf, size_t n, int *broken)
 		buf += w;
 		n -= (size_t)w;
 	}
-}
-
-/* "kiln-exit N\n" anywhere in the COM2 bytes (the last one wins). */
-static int hv_parse_record(const char *rec, size_t n)
-{
-	static const char tag[] = "kiln-exit ";
-	int status = -1;
-
-	for (size_t i = 0; i + sizeof(tag) - 1 < n; i++) {
-		size_t j = i + sizeof(tag) - 1;
-		int v = 0, digits = 0;
-
-		if (memcmp(rec + i, tag, sizeof(tag) - 1) != 0)
-			continue;
-		for (; j < n && rec[j] >= '0' && rec[j] <= '9' && digits < 4;
-		     j++, digits++)
-			v = v * 10 + (rec[j] - '0');
-		if (digits > 0 && j < n && rec[j] == '\n' && v <= 255)
-			status = v;
-	}
-	return status;
 }
 
 static int64_t hv_now_ms(void)
@@ -409,7 +275,7 @@ static void hv_show_stderr(const char *buf, size_t n)
 		fputc('\n', stderr);
 }
 
-int hv_run_qemu(const struct hv_boot *b, const char *qemu)
+int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 {
 	int con[2] = {-1, -1}, ex[2] = {-1, -1}, er[2] = {-1, -1};
 	char rec[HV_RECORD_MAX], *errbuf = NULL;
@@ -515,28 +381,17 @@ int hv_run_qemu(const struct hv_boot *b, const char *qemu)
 		cli_error("the program ran past --timeout %u s; stopped the VM",
 			  b->timeout_s);
 		status = KILN_EXIT_TIMEOUT;
-	} else if ((status = hv_parse_record(rec, nrec)) >= 0) {
-		/* the kernel's own report */
-	} else if (WIFSIGNALED(st)) {
-		cli_error("%s was killed by signal %d (%s)", qemu, WTERMSIG(st),
-			  strsignal(WTERMSIG(st)));
-		hv_show_stderr(errbuf, nerr);
-		status = KILN_EXIT_MONITOR;
-	} else if (WEXITSTATUS(st) == 0) {
-		/* -no-reboot turns a guest reset (a triple fault, say) into
-		 * a clean QEMU exit. */
-		cli_error("the guest reset without reporting an exit status "
-			  "(a triple fault or a kernel crash?)");
-		hv_show_stderr(errbuf, nerr);
-		status = KILN_EXIT_GUEST_CRASH;
-	} else if ((WEXITSTATUS(st) & 1) &&
-		   !(WEXITSTATUS(st) == 1 && nerr > 0)) {
-		/* isa-debug-exit without a record (an older kernel): 7 bits */
-		status = WEXITSTATUS(st) >> 1;
 	} else {
-		cli_error("%s failed with status %d:", qemu, WEXITSTATUS(st));
-		hv_show_stderr(errbuf, nerr);
-		status = KILN_EXIT_MONITOR;
+		char msg[256];
+		int show;
+
+		status =
+		    hv_qemu_status(st, hv_parse_record(rec, nrec), nerr > 0,
+				   qemu, msg, sizeof(msg), &show);
+		if (msg[0] != '\0')
+			cli_error("%s", msg);
+		if (show)
+			hv_show_stderr(errbuf, nerr);
 	}
 out:
 	for (int i = 0; i < 2; i++) {
