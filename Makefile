@@ -11,6 +11,7 @@ include mk/common.mk
 -include lib/lib.mk
 -include vmm/vmm.mk
 -include cli/cli.mk
+-include daemon/daemon.mk
 -include examples/examples.mk
 -include tests/tests.mk
 
