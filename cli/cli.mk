@@ -1,16 +1,22 @@
 # cli/: the `kiln` command, linked with build/libkiln.a.  A new command is
 # one cli/cmd_*.c file (picked up here without editing) plus one row in
-# main.c's commands[] table.
+# main.c's commands[] table.  The commands that talk to kilnd use
+# jansson and libcurl (lib/client.c).
 
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst %.c,$(B)/host/%.o,$(CLI_SRCS))
 KILN_CLI := $(B)/kiln
+CLI_PKGS := jansson libcurl
+CLI_LIBS := $(shell pkg-config --libs $(CLI_PKGS))
 
 ALL_TARGETS += $(KILN_CLI)
 
+$(CLI_OBJS): HOST_CFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
+
 $(KILN_CLI): $(CLI_OBJS) $(B)/libkiln.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libkiln.a
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libkiln.a \
+		$(LIBKILN_LIBS) $(CLI_LIBS)
 
 -include $(CLI_OBJS:.o=.d)
 

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "daemon.h"
 #include "elfinfo.h"
 #include "hypervisor.h"
 #include "kiln/abi.h"
@@ -37,6 +38,8 @@
 
 const char cmd_run_help[] =
     "usage: kiln run [OPTIONS] PROGRAM [ARGS...]\n"
+    "       kiln run [-d] [--name NAME] [-p SPEC] ... IMAGE   (see 'kiln run "
+    "-d --help')\n"
     "\n"
     "Packs PROGRAM (a path, or a name searched in $PATH), its ELF\n"
     "interpreter and shared libraries into an image, boots it in a VM in the\n"
@@ -857,6 +860,9 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
+	/* `kiln run IMAGE` goes through kilnd (cmd_run_image.c). */
+	if (run_image_wanted(argc, argv))
+		return cmd_run_image(argc, argv);
 	return run_main(argc, argv, 0);
 }
 

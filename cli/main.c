@@ -12,16 +12,41 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "kiln/abi.h"
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct command commands[] = {
-    {"run", cmd_run, "run [OPTIONS] PROGRAM [ARGS...]",
-     "pack a program into an image and boot it in the foreground"},
+    {"run", cmd_run, "run [OPTIONS] PROGRAM [ARGS...] | IMAGE",
+     "boot a program in the foreground, or run an instance of an image"},
     {"pack", cmd_pack, "pack -o ROOTFS [OPTIONS] PROGRAM [ARGS...]",
      "pack a program into a rootfs for kiln-vmm or QEMU, without booting"},
+    {"ps", cmd_ps, "ps [-a] [-q] [--json]", "list instances"},
+    {"logs", cmd_logs, "logs [-f] [--tail N] INSTANCE",
+     "show an instance's console"},
+    {"start", cmd_start, "start INSTANCE...", "start stopped instances"},
+    {"stop", cmd_stop, "stop [-t SECONDS] INSTANCE...",
+     "stop running instances"},
+    {"restart", cmd_restart, "restart [-t SECONDS] INSTANCE...",
+     "stop and start instances"},
+    {"kill", cmd_kill, "kill [-s SIGNAL] INSTANCE...",
+     "kill running instances"},
+    {"rm", cmd_rm, "rm [-f] INSTANCE...", "remove instances"},
+    {"inspect", cmd_inspect, "inspect [--type TYPE] NAME...",
+     "show instances or images as JSON"},
+    {"images", cmd_images, "images [-q] [--json]", "list images"},
+    {"rmi", cmd_rmi, "rmi [-f] IMAGE...", "remove images or tags"},
+    {"tag", cmd_tag, "tag IMAGE NAME[:TAG]", "tag an image"},
+    {"save", cmd_save, "save [-o FILE] IMAGE", "write an image as an archive"},
+    {"load", cmd_load, "load [-i FILE] [-t TAG]",
+     "load an image archive into kilnd"},
+    {"events", cmd_events, "events [--json]", "show kilnd's events live"},
+    {"network", cmd_network, "network create|ls|rm ...",
+     "manage kilnd's networks"},
+    {"completion", cmd_completion, "completion bash",
+     "print a bash completion script"},
     {"version", cmd_version, "version", "print kiln's version and ABI version"},
     {"help", cmd_help, "help [COMMAND]", "show help for kiln or a command"},
 };
@@ -63,11 +88,15 @@ const char *cli_self_dir(void)
 
 static void main_usage(FILE *f)
 {
-	fprintf(f, "usage: kiln COMMAND [ARGS...]\n\n"
+	fprintf(f, "usage: kiln [-H SOCKET] COMMAND [ARGS...]\n\n"
 		   "Runs ordinary Linux x86_64 programs as unikernels.\n\n"
+		   "Options:\n"
+		   "  -H, --host SOCKET  kilnd's socket (default $KILN_HOST, "
+		   "else\n"
+		   "                     /run/kiln/kilnd.sock as root)\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name,
+		fprintf(f, "  %-11s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(f, "\nRun 'kiln help COMMAND' or 'kiln COMMAND --help' for "
 		   "details.\n");
@@ -98,6 +127,10 @@ static int cmd_help(int argc, char **argv)
 		fputs(c->run == cmd_run ? cmd_run_help : cmd_pack_help, stdout);
 		return 0;
 	}
+	if (c->run != cmd_help && c->run != cmd_version) {
+		char *args[] = {argv[1], "--help", NULL};
+		return c->run(2, args);
+	}
 	printf("usage: kiln %s\n\n%s\n", c->usage, c->summary);
 	return 0;
 }
@@ -116,6 +149,26 @@ int main(int argc, char **argv)
 {
 	const struct command *c;
 
+	/* Global options, before the command. */
+	while (argc >= 2 && argv[1][0] == '-') {
+		if ((strcmp(argv[1], "-H") == 0 ||
+		     strcmp(argv[1], "--host") == 0) &&
+		    argc >= 3) {
+			cli_host_opt = argv[2];
+			argc -= 2;
+			argv += 2;
+		} else if (strncmp(argv[1], "--host=", 7) == 0) {
+			cli_host_opt = argv[1] + 7;
+			argc--;
+			argv++;
+		} else if (strcmp(argv[1], "-H") == 0 ||
+			   strcmp(argv[1], "--host") == 0) {
+			cli_error("option '%s' needs a socket path", argv[1]);
+			return KILN_EXIT_MONITOR;
+		} else {
+			break;
+		}
+	}
 	if (argc < 2) {
 		main_usage(stderr);
 		return KILN_EXIT_MONITOR;

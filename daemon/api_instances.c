@@ -86,8 +86,8 @@ static struct instance *api_lookup(struct http_req *r, enum MHD_Result *ret)
 {
 	char err[512];
 	int status;
-	struct instance *inst = instance_find(r->param[0], &status, err,
-					      sizeof(err));
+	struct instance *inst =
+	    instance_find(r->param[0], &status, err, sizeof(err));
 
 	if (inst == NULL) {
 		pthread_mutex_unlock(&kd.lock);
@@ -179,8 +179,8 @@ static int api_create_parse(json_t *body, struct api_create *c, char *err,
 			    size_t errlen)
 {
 	static const char *const known[] = {
-	    "image",	  "name",	"env",	 "memory_mib", "restart",
-	    "ports",	  "network", "hypervisor", "start",
+	    "image", "name",	"env",	      "memory_mib", "restart",
+	    "ports", "network", "hypervisor", "start",
 	};
 	const char *key;
 	json_t *v;
@@ -527,9 +527,8 @@ static const struct {
 	const char *name;
 	int sig;
 } api_signals[] = {
-    {"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},
-    {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2},
+    {"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},
+    {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
 };
 
 enum MHD_Result api_instances_kill(struct http_req *r)

@@ -200,9 +200,9 @@ static void http_media_type(const char *ctype, char *buf, size_t len)
 	if (n >= len)
 		n = len - 1;
 	for (size_t i = 0; i < n; i++)
-		buf[i] = (char)((ctype[i] >= 'A' && ctype[i] <= 'Z')
-				    ? ctype[i] + 32
-				    : ctype[i]);
+		buf[i] =
+		    (char)((ctype[i] >= 'A' && ctype[i] <= 'Z') ? ctype[i] + 32
+								: ctype[i]);
 	buf[n] = '\0';
 }
 
@@ -219,7 +219,8 @@ static void http_check_body(struct http_req *r)
 	if (r->route->body == BODY_NONE || ctype == NULL)
 		goto length;
 	http_media_type(ctype, mt, sizeof(mt));
-	if (r->route->body == BODY_JSON && strcmp(mt, "application/json") != 0) {
+	if (r->route->body == BODY_JSON &&
+	    strcmp(mt, "application/json") != 0) {
 		r->early_status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 		snprintf(r->early_msg, sizeof(r->early_msg),
 			 "content type '%.100s' is not accepted here: send "
@@ -446,11 +447,11 @@ int http_start(int listen_fd, char *err, size_t errlen)
 			 MHD_USE_ERROR_LOG;
 
 	http_daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, http_access, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_logger, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
-	    http_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-	    http_no_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	    http_logger, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_no_unescape, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_END);
 	if (http_daemon == NULL)
 		return util_err(err, errlen, "cannot start the HTTP server");
@@ -536,8 +537,8 @@ enum MHD_Result http_reply_json(struct http_req *r, unsigned status, json_t *j)
 	body[len] = '\n';
 	body[len + 1] = '\0';
 	return http_queue(r, status,
-			  MHD_create_response_from_buffer(len + 1, body,
-							  MHD_RESPMEM_MUST_FREE),
+			  MHD_create_response_from_buffer(
+			      len + 1, body, MHD_RESPMEM_MUST_FREE),
 			  "application/json");
 }
 

@@ -87,8 +87,8 @@ static json_t *images_row_json(sqlite3_stmt *st)
 /* The image with id as JSON, or NULL. */
 static json_t *images_json(const char *id, int with_config)
 {
-	sqlite3_stmt *st = images_prepare(
-	    "SELECT " IMAGES_COLUMNS " FROM images WHERE id = ?");
+	sqlite3_stmt *st = images_prepare("SELECT " IMAGES_COLUMNS
+					  " FROM images WHERE id = ?");
 	json_t *j = NULL;
 
 	if (st == NULL)
@@ -119,8 +119,7 @@ static json_t *images_json(const char *id, int with_config)
 
 static int images_exists(const char *id)
 {
-	sqlite3_stmt *st =
-	    images_prepare("SELECT 1 FROM images WHERE id = ?");
+	sqlite3_stmt *st = images_prepare("SELECT 1 FROM images WHERE id = ?");
 	int found;
 
 	if (st == NULL)
@@ -133,9 +132,9 @@ static int images_exists(const char *id)
 
 static int images_insert(const struct image *img)
 {
-	sqlite3_stmt *st = images_prepare(
-	    "INSERT OR IGNORE INTO images (" IMAGES_COLUMNS
-	    ") VALUES (?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st =
+	    images_prepare("INSERT OR IGNORE INTO images (" IMAGES_COLUMNS
+			   ") VALUES (?,?,?,?,?,?,?,?)");
 	int rc;
 
 	if (st == NULL)
@@ -236,10 +235,11 @@ int images_use(const char *id, struct image_use *u, char *err, size_t errlen)
 	memset(u, 0, sizeof(*u));
 	image_init(&img);
 	if (!images_exists(id)) {
-		return util_err(err, errlen,
-				"image %.19s is no longer in the store (removed "
-				"with 'kiln rmi -f'?)",
-				id);
+		return util_err(
+		    err, errlen,
+		    "image %.19s is no longer in the store (removed "
+		    "with 'kiln rmi -f'?)",
+		    id);
 	}
 	if (image_load_stored(kd.state_dir, id, &img, err, errlen) < 0) {
 		image_release(&img);
@@ -280,8 +280,7 @@ static void images_blob_gc(const char *digest)
 		return;
 	if (image_blob_path(kd.state_dir, digest, path, sizeof(path)) == 0 &&
 	    unlink(path) < 0 && errno != ENOENT)
-		kilnd_log("cannot remove blob '%s': %s", path,
-			  strerror(errno));
+		kilnd_log("cannot remove blob '%s': %s", path, strerror(errno));
 }
 
 /* ---- routes ---- */
@@ -316,11 +315,12 @@ enum MHD_Result api_images_load(struct http_req *r)
 		image_release(&img);
 		return http_reply_error(
 		    r,
-		    fail == ENOSPC	? 507
+		    fail == ENOSPC   ? 507
 		    : fail == EINVAL ? 400
 				     : 500,
 		    "%s%s", err,
-		    fail == ENOSPC ? " (free some space, e.g. 'kiln rmi')" : "");
+		    fail == ENOSPC ? " (free some space, e.g. 'kiln rmi')"
+				   : "");
 	}
 	pthread_mutex_lock(&kd.lock);
 	rc = db_exec("BEGIN IMMEDIATE", NULL, 0);
@@ -474,8 +474,8 @@ enum MHD_Result api_images_delete(struct http_req *r)
 		json_decref(tags);
 		events_emit("image", "untag", id, tag, NULL);
 		return http_reply_json(
-		    r, 200, json_pack("{s:[s], s:n}", "untagged", tag,
-				      "deleted"));
+		    r, 200,
+		    json_pack("{s:[s], s:n}", "untagged", tag, "deleted"));
 	}
 	user = images_user(id, &running);
 	if (user != NULL && (!force || running)) {
@@ -502,11 +502,10 @@ enum MHD_Result api_images_delete(struct http_req *r)
 			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				for (int i = 0; i < 3; i++)
-					snprintf(blobs[i], sizeof(blobs[i]),
-						 "%s",
-						 (const char *)
-						     sqlite3_column_text(st,
-									 i));
+					snprintf(
+					    blobs[i], sizeof(blobs[i]), "%s",
+					    (const char *)sqlite3_column_text(
+						st, i));
 			sqlite3_finalize(st);
 		}
 	}
@@ -546,7 +545,8 @@ enum MHD_Result api_images_archive(struct http_req *r)
 	pthread_mutex_unlock(&kd.lock);
 
 	image_init(&img);
-	json_array_foreach(tags, i, t) strv_push(&img.tags, json_string_value(t));
+	json_array_foreach(tags, i, t)
+	    strv_push(&img.tags, json_string_value(t));
 	json_decref(tags);
 	snprintf(dir, sizeof(dir), "%s/tmp", kd.state_dir);
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

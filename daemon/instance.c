@@ -40,8 +40,8 @@
 #include "kilnd.h"
 
 static const char *const instance_states[] = {
-    [INST_CREATED] = "created",	      [INST_RUNNING] = "running",
-    [INST_EXITED] = "exited",	      [INST_RESTARTING] = "restarting",
+    [INST_CREATED] = "created", [INST_RUNNING] = "running",
+    [INST_EXITED] = "exited",	[INST_RESTARTING] = "restarting",
     [INST_STOPPED] = "stopped",
 };
 
@@ -234,17 +234,17 @@ static int instance_kernel_args(const struct instance *inst, struct strv *args)
 	rc |= strv_push_owned(args,
 			      util_asprintf("kiln.hostname=%s", inst->name));
 	if (inst->tap[0] != '\0') {
-		rc |= strv_push_owned(args, util_asprintf("kiln.ip=%s/%d",
-							  inst->ip,
-							  inst->prefix));
+		rc |= strv_push_owned(
+		    args,
+		    util_asprintf("kiln.ip=%s/%d", inst->ip, inst->prefix));
 		if (inst->gateway[0] != '\0')
 			rc |= strv_push_owned(
 			    args, util_asprintf("kiln.gw=%s", inst->gateway));
 	}
 	for (size_t i = 0; i < inst->env.n; i++) {
 		char *enc = config_encode(inst->env.v[i]);
-		rc |= enc ? strv_push_owned(
-				args, util_asprintf("kiln.env=%s", enc))
+		rc |= enc ? strv_push_owned(args,
+					    util_asprintf("kiln.env=%s", enc))
 			  : -1;
 		free(enc);
 	}
@@ -271,8 +271,8 @@ static int instance_write_spec(const struct instance *inst,
 	strv_release(&args);
 	o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:I, s:o, s:I, s:I}",
 		      "hypervisor", qemu ? "qemu" : "kiln-vmm", "binary",
-		      qemu ? hv_qemu_binary() : kd.vmm, "kvm", kd.kvm,
-		      "kernel", u->kernel, "rootfs", u->rootfs, "memory_mib",
+		      qemu ? hv_qemu_binary() : kd.vmm, "kvm", kd.kvm, "kernel",
+		      u->kernel, "rootfs", u->rootfs, "memory_mib",
 		      (json_int_t)inst->memory_mib, "kernel_args", a,
 		      "log_max_size", (json_int_t)kd.log_max_size,
 		      "log_max_files", (json_int_t)kd.log_max_files);
@@ -347,8 +347,7 @@ static pid_t instance_spawn_shim(const struct instance *inst, int answer_w)
 	return pid;
 }
 
-int instance_start(struct instance *inst, int *status, char *err,
-		   size_t errlen)
+int instance_start(struct instance *inst, int *status, char *err, size_t errlen)
 {
 	struct image_use use;
 	char dir[PATH_MAX], path[PATH_MAX], answer[1024];
@@ -737,24 +736,21 @@ void *instance_json(const struct instance *inst)
 	json_object_set_new(o, "network",
 			    inst->network[0] ? json_string(inst->network)
 					     : json_null());
-	json_object_set_new(o, "mac",
-			    inst->mac[0] ? json_string(inst->mac)
-					 : json_null());
+	json_object_set_new(
+	    o, "mac", inst->mac[0] ? json_string(inst->mac) : json_null());
 	json_object_set_new(o, "ports", instance_strv_json(&inst->ports));
 	json_object_set_new(o, "env", instance_strv_json(&inst->env));
 	json_object_set_new(o, "restart", json_string(policy));
 	json_object_set_new(o, "restart_count",
 			    json_integer(inst->restart_count));
 	json_object_set_new(o, "exit_code",
-			    inst->exit_code >= 0
-				? json_integer(inst->exit_code)
-				: json_null());
+			    inst->exit_code >= 0 ? json_integer(inst->exit_code)
+						 : json_null());
 	json_object_set_new(o, "error",
 			    inst->error[0] ? json_string(inst->error)
 					   : json_null());
-	json_object_set_new(o, "pid",
-			    inst->pid > 0 ? json_integer(inst->pid)
-					  : json_null());
+	json_object_set_new(
+	    o, "pid", inst->pid > 0 ? json_integer(inst->pid) : json_null());
 	json_object_set_new(o, "shim_pid",
 			    inst->shim_pid > 0 ? json_integer(inst->shim_pid)
 					       : json_null());

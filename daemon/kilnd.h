@@ -60,9 +60,9 @@ struct kilnd {
 	int debug;
 	int kvm; /* /dev/kvm usable (or KILN_KVM=1) */
 	char kvm_why[256];
-	uint64_t log_max_size;	  /* bytes of console.log before rotating */
-	unsigned log_max_files;	  /* console.log + rotated files kept */
-	uint64_t upload_max;	  /* bytes of an image upload */
+	uint64_t log_max_size;	/* bytes of console.log before rotating */
+	unsigned log_max_files; /* console.log + rotated files kept */
+	uint64_t upload_max;	/* bytes of an image upload */
 	struct sqlite3 *db;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
@@ -94,10 +94,10 @@ struct instance {
 	struct instance *next;
 	char id[KILND_ID_LEN + 1];
 	char name[KILND_NAME_MAX + 1];
-	char image[320];    /* the reference the user gave */
-	char image_id[72];  /* "sha256:..." */
-	char network[64];   /* "" : no network */
-	char ip[16];	    /* while attached, and kept for display */
+	char image[320];   /* the reference the user gave */
+	char image_id[72]; /* "sha256:..." */
+	char network[64];  /* "" : no network */
+	char ip[16];	   /* while attached, and kept for display */
 	int prefix;
 	char gateway[16];
 	char mac[18];
@@ -106,32 +106,32 @@ struct instance {
 	struct strv env;   /* "K=V" overrides */
 	uint64_t memory_mib;
 	enum restart_policy policy;
-	int restart_max; /* on-failure:N; 0 = no limit */
+	int restart_max;     /* on-failure:N; 0 = no limit */
 	char hypervisor[16]; /* "kiln-vmm" or "qemu" */
 	enum instance_state state;
 	int restart_count;
-	int exit_code; /* -1: never exited */
+	int exit_code;	 /* -1: never exited */
 	char error[512]; /* why the last start or run failed, or "" */
 	pid_t shim_pid;
-	pid_t pid; /* the monitor */
+	pid_t pid;				     /* the monitor */
 	int64_t created_at, started_at, finished_at; /* unix ms; 0 = never */
 
 	/* Runtime only, not in the database. */
-	int pidfd;	       /* the shim's, while it runs */
-	int busy;	       /* a start or stop is under way (lock released) */
-	int refs;	       /* threads holding inst across a wait */
-	int removed;	       /* destroyed; freed when refs drops to 0 */
-	int stop_requested;    /* stop, kill or rm: no restart */
-	int64_t restart_at;    /* monotonic ms of the next start */
-	int backoff_ms;	       /* next restart delay */
+	int pidfd;	    /* the shim's, while it runs */
+	int busy;	    /* a start or stop is under way (lock released) */
+	int refs;	    /* threads holding inst across a wait */
+	int removed;	    /* destroyed; freed when refs drops to 0 */
+	int stop_requested; /* stop, kill or rm: no restart */
+	int64_t restart_at; /* monotonic ms of the next start */
+	int backoff_ms;	    /* next restart delay */
 	int64_t run_start_mono; /* monotonic ms of the last start */
 	struct proxy *proxies[KILND_PORTS_MAX];
 	size_t nproxies;
 };
 
 /* main.c */
-int64_t kilnd_now_ms(void);	 /* wall clock, unix ms */
-int64_t kilnd_mono_ms(void);	 /* monotonic ms */
+int64_t kilnd_now_ms(void);  /* wall clock, unix ms */
+int64_t kilnd_mono_ms(void); /* monotonic ms */
 void kilnd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kilnd_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "2026-11-25T10:00:00.123Z" into buf (at least 32 bytes). */
@@ -156,8 +156,7 @@ int instance_state_parse(const char *s, enum instance_state *out);
 /* "no", "on-failure", "on-failure:3", "always" */
 int instance_policy_parse(const char *s, enum restart_policy *p, int *max,
 			  char *err, size_t errlen);
-void instance_policy_format(const struct instance *inst, char *buf,
-			    size_t len);
+void instance_policy_format(const struct instance *inst, char *buf, size_t len);
 struct instance *instance_new(void);
 void instance_free(struct instance *inst);
 /* By name, full ID or unique ID prefix (4+ hex digits).  NULL with an

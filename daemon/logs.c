@@ -64,8 +64,8 @@ static void logs_tail(struct logs_stream *s, long n, int *file, off_t *off)
 			off_t start = end > (off_t)sizeof(buf)
 					  ? end - (off_t)sizeof(buf)
 					  : 0;
-			ssize_t got = pread(s->fds[f], buf,
-					    (size_t)(end - start), start);
+			ssize_t got =
+			    pread(s->fds[f], buf, (size_t)(end - start), start);
 			if (got <= 0)
 				break;
 			for (ssize_t i = got - 1; i >= 0; i--) {
@@ -215,9 +215,8 @@ enum MHD_Result api_instances_logs(struct http_req *r)
 	s->follow = follow;
 	s->conn = r->conn;
 	kilnd_instance_path(s->id, "console.log", s->path, sizeof(s->path));
-	for (unsigned i = kd.log_max_files - 1; i >= 1 && s->nfds <
-						     LOGS_FILES_MAX - 1;
-	     i--) {
+	for (unsigned i = kd.log_max_files - 1;
+	     i >= 1 && s->nfds < LOGS_FILES_MAX - 1; i--) {
 		int fd;
 		snprintf(path, sizeof(path), "%s.%u", s->path, i);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -231,9 +230,9 @@ enum MHD_Result api_instances_logs(struct http_req *r)
 
 		if (ntail == 0) {
 			file = s->nfds - 1;
-			off = s->fds[file] >= 0 ? lseek(s->fds[file], 0,
-							SEEK_END)
-						: 0;
+			off = s->fds[file] >= 0
+				  ? lseek(s->fds[file], 0, SEEK_END)
+				  : 0;
 		} else {
 			logs_tail(s, ntail, &file, &off);
 		}

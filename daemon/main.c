@@ -121,15 +121,15 @@ void kilnd_debug(const char *fmt, ...)
 int kilnd_instance_path(const char *id, const char *name, char *out,
 			size_t outlen)
 {
-	int n = name ? snprintf(out, outlen, "%s/instances/%s/%s",
-				kd.state_dir, id, name)
-		     : snprintf(out, outlen, "%s/instances/%s", kd.state_dir,
-				id);
+	int n =
+	    name ? snprintf(out, outlen, "%s/instances/%s/%s", kd.state_dir, id,
+			    name)
+		 : snprintf(out, outlen, "%s/instances/%s", kd.state_dir, id);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-static void kilnd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
-__attribute__((noreturn));
+static void kilnd_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2))) __attribute__((noreturn));
 
 static void kilnd_die(const char *fmt, ...)
 {
@@ -292,8 +292,17 @@ static void kilnd_paths(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE = 256, OPT_SOCKET, OPT_NETNS, OPT_LOG, OPT_LOGSIZE,
-	       OPT_LOGFILES, OPT_UPLOAD, OPT_DEBUG, OPT_VERSION };
+	enum {
+		OPT_STATE = 256,
+		OPT_SOCKET,
+		OPT_NETNS,
+		OPT_LOG,
+		OPT_LOGSIZE,
+		OPT_LOGFILES,
+		OPT_UPLOAD,
+		OPT_DEBUG,
+		OPT_VERSION
+	};
 	static const struct option longopts[] = {
 	    {"state", required_argument, NULL, OPT_STATE},
 	    {"socket", required_argument, NULL, OPT_SOCKET},
@@ -335,8 +344,8 @@ int main(int argc, char **argv)
 			logfile = optarg;
 			break;
 		case OPT_LOGSIZE:
-			kd.log_max_size = kilnd_size_arg("--log-max-size",
-							 optarg);
+			kd.log_max_size =
+			    kilnd_size_arg("--log-max-size", optarg);
 			break;
 		case OPT_LOGFILES: {
 			char *end;
@@ -380,8 +389,8 @@ int main(int argc, char **argv)
 	if (kd.netns != NULL)
 		kilnd_enter_netns(kd.netns);
 	if (logfile != NULL) {
-		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			      0640);
+		int fd = open(logfile,
+			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd < 0)
 			kilnd_die("cannot open log '%s': %s", logfile,
 				  strerror(errno));

@@ -57,8 +57,8 @@ static void shim_log_open(struct shim_log *l, int truncate)
 		     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
 			 (truncate ? O_TRUNC : 0),
 		     0640);
-	l->size = l->fd >= 0 && fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size
-						       : 0;
+	l->size =
+	    l->fd >= 0 && fstat(l->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 /* console.log -> console.log.1 -> ... -> console.log.(files-1); the
@@ -162,12 +162,12 @@ static int shim_spec_read(const char *dir, struct shim_spec *s, char *err,
 	s->tap = shim_str(o, "tap");
 	s->mac = shim_str(o, "mac");
 	s->kvm = json_is_true(json_object_get(o, "kvm"));
-	s->memory_mib = (uint64_t)json_integer_value(
-	    json_object_get(o, "memory_mib"));
-	s->log_max_size = (uint64_t)json_integer_value(
-	    json_object_get(o, "log_max_size"));
-	s->log_max_files = (unsigned)json_integer_value(
-	    json_object_get(o, "log_max_files"));
+	s->memory_mib =
+	    (uint64_t)json_integer_value(json_object_get(o, "memory_mib"));
+	s->log_max_size =
+	    (uint64_t)json_integer_value(json_object_get(o, "log_max_size"));
+	s->log_max_files =
+	    (unsigned)json_integer_value(json_object_get(o, "log_max_files"));
 	a = json_object_get(o, "kernel_args");
 	json_array_foreach(a, i, v)
 	{
@@ -184,7 +184,8 @@ static int shim_spec_read(const char *dir, struct shim_spec *s, char *err,
 }
 
 /* Writes the handshake line to kilnd (fd 3) and closes it. */
-static void shim_tell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void shim_tell(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void shim_tell(const char *fmt, ...)
 {
@@ -226,9 +227,8 @@ static void shim_write_exit(const char *dir, int status, const char *why)
 
 /* fork + exec of the monitor, exec errors through a pipe.  out and err
  * become its stdout and stderr; keep (terminated by -1) stay open. */
-static pid_t shim_spawn(char *const argv[], int out, int errfd,
-			const int *keep, const sigset_t *oldmask, char *msg,
-			size_t msglen)
+static pid_t shim_spawn(char *const argv[], int out, int errfd, const int *keep,
+			const sigset_t *oldmask, char *msg, size_t msglen)
 {
 	int ep[2], e = 0;
 	pid_t pid, parent = getpid();
@@ -392,8 +392,8 @@ int shim_main(int argc, char **argv)
 		int np = 0, r;
 
 		for (int i = 0; i < 3; i++)
-			pfd[np++] = (struct pollfd){.fd = p[i][0],
-						    .events = POLLIN};
+			pfd[np++] =
+			    (struct pollfd){.fd = p[i][0], .events = POLLIN};
 		pfd[np++] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		if (p[0][0] < 0 && p[1][0] < 0 && p[2][0] < 0)
 			break;
@@ -457,9 +457,9 @@ int shim_main(int argc, char **argv)
 					 "stopped: the monitor did not end on "
 					 "SIGTERM and was killed");
 		} else if (qemu) {
-			status = hv_qemu_status(wst, record, nerr > 0,
-						spec.binary, msg, sizeof(msg),
-						&show);
+			status =
+			    hv_qemu_status(wst, record, nerr > 0, spec.binary,
+					   msg, sizeof(msg), &show);
 		} else {
 			status = hv_kiln_status(wst, msg, sizeof(msg));
 		}

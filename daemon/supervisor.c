@@ -108,8 +108,7 @@ void supervisor_recover(void)
 static void *supervisor_run(void *arg)
 {
 	struct pollfd *pfd = calloc(SUPERVISOR_MAX + 1, sizeof(*pfd));
-	char(*ids)[KILND_ID_LEN + 1] =
-	    calloc(SUPERVISOR_MAX + 1, sizeof(*ids));
+	char(*ids)[KILND_ID_LEN + 1] = calloc(SUPERVISOR_MAX + 1, sizeof(*ids));
 
 	if (pfd == NULL || ids == NULL) {
 		kilnd_log("supervisor: out of memory");
@@ -141,7 +140,9 @@ static void *supervisor_run(void *arg)
 		pthread_mutex_unlock(&kd.lock);
 		if (next >= 0) {
 			int64_t left = next - kilnd_mono_ms();
-			timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+			timeout = left < 0	 ? 0
+				  : left > 60000 ? 60000
+						 : (int)left;
 		}
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
 			kilnd_log("supervisor: poll: %s", strerror(errno));

@@ -88,8 +88,7 @@ struct client_state {
 	int oom;
 };
 
-static size_t client_collect(struct client_state *s, const char *data,
-			     size_t n)
+static size_t client_collect(struct client_state *s, const char *data, size_t n)
 {
 	char *r = realloc(s->c->resp, s->c->resp_len + n + 1);
 
@@ -102,6 +101,18 @@ static size_t client_collect(struct client_state *s, const char *data,
 	s->c->resp_len += n;
 	r[s->c->resp_len] = '\0';
 	return n;
+}
+
+static int client_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow,
+			   curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct client_state *s = cls;
+
+	if (s->c->cancel != NULL && *s->c->cancel) {
+		s->stopped = 1;
+		return 1;
+	}
+	return 0;
 }
 
 static size_t client_write(char *data, size_t size, size_t nmemb, void *cls)
@@ -159,6 +170,12 @@ int client_call(const char *host, struct client_call *c, char *err,
 	curl_easy_setopt(s.curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(s.curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(s.curl, CURLOPT_NOSIGNAL, 1L);
+	if (c->cancel != NULL) {
+		curl_easy_setopt(s.curl, CURLOPT_XFERINFOFUNCTION,
+				 client_progress);
+		curl_easy_setopt(s.curl, CURLOPT_XFERINFODATA, &s);
+		curl_easy_setopt(s.curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (c->content_type != NULL) {
 		snprintf(ctype, sizeof(ctype), "Content-Type: %s",
 			 c->content_type);
@@ -174,9 +191,9 @@ int client_call(const char *host, struct client_call *c, char *err,
 		curl_easy_setopt(s.curl, CURLOPT_READDATA, &s);
 		if (fstat(c->body_fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			off_t pos = lseek(c->body_fd, 0, SEEK_CUR);
-			curl_easy_setopt(s.curl, CURLOPT_POSTFIELDSIZE_LARGE,
-					 (curl_off_t)(st.st_size -
-						      (pos > 0 ? pos : 0)));
+			curl_easy_setopt(
+			    s.curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)(st.st_size - (pos > 0 ? pos : 0)));
 		} else {
 			hdrs = curl_slist_append(hdrs,
 						 "Transfer-Encoding: chunked");
@@ -188,7 +205,8 @@ int client_call(const char *host, struct client_call *c, char *err,
 
 	rc = curl_easy_perform(s.curl);
 	curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &c->status);
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && s.stopped)) {
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && s.stopped) ||
+	    (rc == CURLE_ABORTED_BY_CALLBACK && s.stopped)) {
 		ret = 0;
 	} else if (s.oom) {
 		util_err(err, errlen, "out of memory");

@@ -9,6 +9,7 @@
 #ifndef KILN_CLIENT_H
 #define KILN_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,14 +37,17 @@ typedef size_t (*client_sink)(const char *data, size_t n, void *cls);
 /* One request.  Fill the first part, call client_call, read the rest;
  * client_call_release frees the answer. */
 struct client_call {
-	const char *method;	  /* "GET", "POST", "DELETE" */
-	const char *path;	  /* "/v1/instances?all=1", already escaped */
-	const char *body;	  /* a body from memory (JSON), or NULL */
-	size_t body_len;	  /* of body */
-	int body_fd;		  /* or a body streamed from this fd; -1: none */
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *path;   /* "/v1/instances?all=1", already escaped */
+	const char *body;   /* a body from memory (JSON), or NULL */
+	size_t body_len;    /* of body */
+	int body_fd;	    /* or a body streamed from this fd; -1: none */
 	const char *content_type; /* of the body */
 	client_sink sink;	  /* stream a 2xx answer here; NULL: collect */
 	void *sink_cls;
+	/* When not NULL and set (by a signal handler), the call ends within
+	 * a second and client_call returns 0 with the answer so far. */
+	volatile sig_atomic_t *cancel;
 	/* Out. */
 	long status;	 /* HTTP status */
 	char *resp;	 /* the collected answer (NUL-terminated) or NULL */
