@@ -82,8 +82,8 @@ static const char completion_bash[] =
 
 int cmd_completion(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "--help") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		printf("usage: kiln completion bash\n\n"
 		       "Prints a bash completion script for kiln.  Install it "
 		       "with\n  kiln completion bash > "

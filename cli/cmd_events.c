@@ -49,17 +49,17 @@ static int events_print(struct events_out *o, const char *line)
 	name = json_string_value(json_object_get(e, "name"));
 	id = json_string_value(json_object_get(e, "id"));
 	code = json_object_get(e, "exit_code");
-	printf("%s %s %s %s",
-	       json_string_value(json_object_get(e, "time")),
+	printf("%s %s %s %s", json_string_value(json_object_get(e, "time")),
 	       json_string_value(json_object_get(e, "type")),
 	       json_string_value(json_object_get(e, "action")),
-	       name ? name : id ? id : "-");
+	       name ? name
+	       : id ? id
+		    : "-");
 	if (json_is_integer(code))
 		printf(" (exit %d)", (int)json_integer_value(code));
 	else if (json_is_integer(json_object_get(e, "restart_count")))
-		printf(" (restart %d)",
-		       (int)json_integer_value(
-			   json_object_get(e, "restart_count")));
+		printf(" (restart %d)", (int)json_integer_value(json_object_get(
+					    e, "restart_count")));
 	printf("\n");
 	json_decref(e);
 	return fflush(stdout) == 0 ? 0 : -1;

@@ -70,9 +70,9 @@ static const char cmd_load_help[] =
     "  -t, --tag TAG       also tag the image\n"
     "  -q, --quiet         print the image ID only\n";
 
-static int images_opts(const char *cmd, const char *help, int argc,
-		       char **argv, const char *shortopts, const char **arg,
-		       int *flag, int *json)
+static int images_opts(const char *cmd, const char *help, int argc, char **argv,
+		       const char *shortopts, const char **arg, int *flag,
+		       int *json)
 {
 	static const struct option longopts[] = {
 	    {"quiet", no_argument, NULL, 'q'},
@@ -158,8 +158,8 @@ int cmd_images(int argc, char **argv)
 	json_array_foreach(r.json, i, v)
 	{
 		const char *id = json_string_value(json_object_get(v, "id"));
-		const char *hex = id && strncmp(id, "sha256:", 7) == 0 ? id + 7
-								       : "?";
+		const char *hex =
+		    id && strncmp(id, "sha256:", 7) == 0 ? id + 7 : "?";
 		json_t *tags = json_object_get(v, "tags");
 		char when[16], size[32];
 		size_t k, n = json_array_size(tags);
@@ -201,9 +201,8 @@ int cmd_rmi(int argc, char **argv)
 		return KILN_EXIT_MONITOR;
 	}
 	for (int i = optind; i < argc; i++) {
-		char *path = cli_path(force ? "/v1/images/%s?force=1"
-					    : "/v1/images/%s",
-				      argv[i]);
+		char *path = cli_path(
+		    force ? "/v1/images/%s?force=1" : "/v1/images/%s", argv[i]);
 		struct cli_resp r;
 		int st = 0;
 
@@ -212,13 +211,13 @@ int cmd_rmi(int argc, char **argv)
 		} else if (r.status != 200) {
 			st = cli_api_error(&r);
 		} else {
-			json_t *t, *untagged = json_object_get(r.json,
-							       "untagged");
+			json_t *t,
+			    *untagged = json_object_get(r.json, "untagged");
 			const char *del = json_string_value(
 			    json_object_get(r.json, "deleted"));
 			size_t k;
 			json_array_foreach(untagged, k, t)
-				printf("untagged: %s\n", json_string_value(t));
+			    printf("untagged: %s\n", json_string_value(t));
 			if (del != NULL)
 				printf("deleted: %s\n", del);
 		}
@@ -367,9 +366,8 @@ int cli_image_upload(int fd, const char *tag, int quiet)
 			printf("%s\n", id ? id : "?");
 		} else {
 			printf("loaded %s", id ? id : "?");
-			json_array_foreach(tags, k, t)
-				printf("%s%s", k ? ", " : " (",
-				       json_string_value(t));
+			json_array_foreach(tags, k, t) printf(
+			    "%s%s", k ? ", " : " (", json_string_value(t));
 			printf("%s\n", json_array_size(tags) ? ")" : "");
 		}
 	}

@@ -87,9 +87,10 @@ int cmd_inspect(int argc, char **argv)
 		if (found) {
 			json_array_append(out, r.json);
 		} else if (st == 0 && r.status == 404 && type == NULL) {
-			cli_error("no such instance or image '%s' (see 'kiln ps "
-				  "-a' and 'kiln images')",
-				  argv[i]);
+			cli_error(
+			    "no such instance or image '%s' (see 'kiln ps "
+			    "-a' and 'kiln images')",
+			    argv[i]);
 			st = CLI_EXIT_REFUSED;
 		} else if (st == 0) {
 			st = cli_api_error(&r);

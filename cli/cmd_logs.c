@@ -91,8 +91,8 @@ int cmd_logs(int argc, char **argv)
 		return KILN_EXIT_MONITOR;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	path = cli_path("/v1/instances/%s/logs?follow=%s&tail=%s",
-			argv[optind], follow ? "1" : "0", tail ? tail : "all");
+	path = cli_path("/v1/instances/%s/logs?follow=%s&tail=%s", argv[optind],
+			follow ? "1" : "0", tail ? tail : "all");
 	if (cli_api_stream("GET", path, logs_sink, NULL, NULL, &r) < 0) {
 		free(path);
 		return KILN_EXIT_MONITOR;

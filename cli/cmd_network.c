@@ -96,7 +96,8 @@ int cmd_network(int argc, char **argv)
 		}
 		body = json_pack("{s:s}", "name", argv[optind]);
 		if (subnet != NULL)
-			json_object_set_new(body, "subnet", json_string(subnet));
+			json_object_set_new(body, "subnet",
+					    json_string(subnet));
 		if (cli_api("POST", "/v1/networks", body, &r) < 0)
 			st = KILN_EXIT_MONITOR;
 		else if (r.status != 201)

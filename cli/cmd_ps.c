@@ -66,7 +66,8 @@ int cmd_ps(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		cli_error("'kiln ps' takes no arguments (see 'kiln ps --help')");
+		cli_error(
+		    "'kiln ps' takes no arguments (see 'kiln ps --help')");
 		return KILN_EXIT_MONITOR;
 	}
 	if (cli_api("GET", all ? "/v1/instances?all=1" : "/v1/instances", NULL,

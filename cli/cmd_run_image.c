@@ -122,8 +122,9 @@ static int run_image_is_program(const char *arg)
 		return arg[0] == '\0';
 	path = getenv("PATH");
 	if (path == NULL)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:"
-		       "/bin";
+		path =
+		    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:"
+		    "/bin";
 	for (const char *p = path; p != NULL;) {
 		const char *end = strchr(p, ':');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -170,7 +171,8 @@ int run_image_wanted(int argc, char **argv)
 			break;
 		}
 	}
-	c = daemon_opt || (optind < argc && !run_image_is_program(argv[optind]));
+	c = daemon_opt ||
+	    (optind < argc && !run_image_is_program(argv[optind]));
 	optind = 1;
 	return c;
 }
@@ -199,8 +201,7 @@ static size_t run_image_sink(const char *data, size_t n, void *cls)
 }
 
 /* A request whose answer is only checked. */
-static int run_image_call(const char *method, const char *fmt,
-			  const char *name)
+static int run_image_call(const char *method, const char *fmt, const char *name)
 {
 	char *path = cli_path(fmt, name);
 	struct cli_resp r;
@@ -230,8 +231,8 @@ static int run_image_attach(const char *name, int rm)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	path = cli_path("/v1/instances/%s/logs?follow=1", name);
-	if (cli_api_stream("GET", path, run_image_sink, NULL,
-			   &run_image_signal, &r) < 0) {
+	if (cli_api_stream("GET", path, run_image_sink, NULL, &run_image_signal,
+			   &r) < 0) {
 		free(path);
 		return KILN_EXIT_MONITOR;
 	}
@@ -249,8 +250,8 @@ static int run_image_attach(const char *name, int rm)
 		path = cli_path("/v1/instances/%s", name);
 		if (cli_api("GET", path, NULL, &r) == 0 && r.status == 200) {
 			json_t *code = json_object_get(r.json, "exit_code");
-			const char *err = json_string_value(
-			    json_object_get(r.json, "error"));
+			const char *err =
+			    json_string_value(json_object_get(r.json, "error"));
 			if (json_is_integer(code))
 				status = (int)json_integer_value(code);
 			if (err != NULL && status == KILN_EXIT_MONITOR)
@@ -266,9 +267,10 @@ static int run_image_attach(const char *name, int rm)
 
 int cmd_run_image(int argc, char **argv)
 {
-	json_t *body = json_object(), *env = json_array(), *ports = json_array();
+	json_t *body = json_object(), *env = json_array(),
+	       *ports = json_array();
 	const char *name = NULL, *restart = NULL, *network = NULL, *hv = NULL;
-	int detach = 0, rm = 0, c, st;
+	int detach = 0, rm = 0, c, st, li = 0;
 	uint64_t mib = 0;
 	struct cli_resp r;
 	char err[256], *made = NULL;
@@ -276,7 +278,7 @@ int cmd_run_image(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, RUN_IMAGE_SHORTOPTS,
-				run_image_longopts, NULL)) != -1) {
+				run_image_longopts, &li)) != -1) {
 		switch (c) {
 		case 'd':
 			detach = 1;
@@ -308,13 +310,15 @@ int cmd_run_image(int argc, char **argv)
 			json_array_append_new(env, json_string(optarg));
 			break;
 		case 'm':
-			if (util_parse_mib(optarg, &mib, err, sizeof(err)) < 0) {
+			if (util_parse_mib(optarg, &mib, err, sizeof(err)) <
+			    0) {
 				cli_error("%s", err);
 				goto usage;
 			}
 			if (mib < 2 || mib > 3072) {
-				cli_error("memory size '%s' is outside 2M to 3G",
-					  optarg);
+				cli_error(
+				    "memory size '%s' is outside 2M to 3G",
+				    optarg);
 				goto usage;
 			}
 			break;
@@ -322,18 +326,20 @@ int cmd_run_image(int argc, char **argv)
 			if (strcmp(optarg, "kiln") != 0 &&
 			    strcmp(optarg, "kiln-vmm") != 0 &&
 			    strcmp(optarg, "qemu") != 0) {
-				cli_error("unknown hypervisor '%s' (use kiln or "
-					  "qemu)",
-					  optarg);
+				cli_error(
+				    "unknown hypervisor '%s' (use kiln or "
+				    "qemu)",
+				    optarg);
 				goto usage;
 			}
 			hv = optarg;
 			break;
 		case RI_PROGRAM_ONLY:
-			cli_error("option '%s' is for 'kiln run PROGRAM', not "
-				  "for an image (an image carries its files and "
-				  "settings: see 'kiln build')",
-				  argv[optind - 1]);
+			cli_error(
+			    "option '--%s' is for 'kiln run PROGRAM', not "
+			    "for an image (an image carries its files and "
+			    "settings: see 'kiln build')",
+			    run_image_longopts[li].name);
 			goto usage;
 		case 'h':
 			fputs(cmd_run_image_help, stdout);
@@ -345,8 +351,9 @@ int cmd_run_image(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		cli_error("'kiln run' needs an image or a program (see 'kiln run "
-			  "--help')");
+		cli_error(
+		    "'kiln run' needs an image or a program (see 'kiln run "
+		    "--help')");
 		goto usage;
 	}
 	if (argc - optind > 1) {

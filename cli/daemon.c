@@ -200,9 +200,10 @@ static int cli_exchange(struct client_call *c, struct cli_resp *r)
 	}
 	if (rc < 0) {
 		if (c->unreachable)
-			cli_error("cannot reach kilnd at '%s' (is it running? "
-				  "start it with 'kilnd', or set -H/$KILN_HOST)",
-				  host);
+			cli_error(
+			    "cannot reach kilnd at '%s' (is it running? "
+			    "start it with 'kilnd', or set -H/$KILN_HOST)",
+			    host);
 		else
 			cli_error("%s", err);
 		return -1;
@@ -284,7 +285,10 @@ int cli_api_error(const struct cli_resp *r)
 	else
 		cli_error("kilnd answered %ld%s%.200s", r->status,
 			  r->text ? ": " : "", r->text ? r->text : "");
-	return r->status >= 500 ? KILN_EXIT_MONITOR : CLI_EXIT_REFUSED;
+	/* A full disk (507) is a refusal the user can act on; 500 is
+	 * kilnd failing. */
+	return r->status == 500 || r->status == 501 ? KILN_EXIT_MONITOR
+						    : CLI_EXIT_REFUSED;
 }
 
 char *cli_path(const char *fmt, ...)
@@ -299,8 +303,8 @@ char *cli_path(const char *fmt, ...)
 			char *e = client_escape(va_arg(ap, const char *));
 			if (e == NULL)
 				abort();
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s",
-					      e);
+			n +=
+			    (size_t)snprintf(out + n, sizeof(out) - n, "%s", e);
 			free(e);
 			p++;
 		} else if (p[0] == '%' && p[1] == 'u') {
@@ -356,8 +360,8 @@ int cli_usage_error(const char *cmd, int c, char **argv)
 		cli_error("option '%s' needs a value (see 'kiln %s --help')",
 			  argv[optind - 1], cmd);
 	else if (optopt != 0)
-		cli_error("unknown option '-%c' (see 'kiln %s --help')",
-			  optopt, cmd);
+		cli_error("unknown option '-%c' (see 'kiln %s --help')", optopt,
+			  cmd);
 	else
 		cli_error("unknown option '%s' (see 'kiln %s --help')",
 			  argv[optind - 1], cmd);

@@ -5,8 +5,8 @@
  * nothing answers, and the way errors are shown and turned into exit
  * statuses:
  *   0    done
- *   1    kilnd answered with an error (no such instance, name in use, ...)
- *   125  kiln's own error: bad usage, kilnd unreachable or failing
+ *   1    kilnd refused (no such instance, name in use, disk full, ...)
+ *   125  kiln's own error: bad usage, kilnd unreachable or failing (500)
  */
 #ifndef KILN_CLI_DAEMON_H
 #define KILN_CLI_DAEMON_H
@@ -46,14 +46,15 @@ int cli_api(const char *method, const char *path, json_t *body,
 /* A request whose 2xx answer is streamed to sink; cancel, when set by a
  * signal handler, ends it (returns 0 with *cancel set). */
 int cli_api_stream(const char *method, const char *path, client_sink sink,
-		   void *cls, volatile sig_atomic_t *cancel, struct cli_resp *r);
+		   void *cls, volatile sig_atomic_t *cancel,
+		   struct cli_resp *r);
 
 /* POST of the bytes of fd (an image archive). */
 int cli_api_upload(const char *path, int fd, struct cli_resp *r);
 
 /* Prints the error message of an answer ("kiln: no such instance 'x'
  * (see 'kiln ps -a')") and returns CLI_EXIT_REFUSED, or
- * KILN_EXIT_MONITOR for a 5xx. */
+ * KILN_EXIT_MONITOR when kilnd itself failed (500, 501). */
 int cli_api_error(const struct cli_resp *r);
 
 /* printf into a new string, each %s argument %-escaped for a path
