@@ -12,6 +12,7 @@ include mk/common.mk
 -include vmm/vmm.mk
 -include cli/cli.mk
 -include examples/examples.mk
+-include daemon/net.mk
 -include tests/tests.mk
 
 all: $(ALL_TARGETS)
