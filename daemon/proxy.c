@@ -105,8 +105,10 @@ static struct {
 	struct proxy *gproxies;
 	struct proxy_conn *gconns;
 	struct proxy_flow *gflows;
+	unsigned udp_idle; /* seconds */
 	char dgram[65536]; /* the thread's UDP buffer */
-} proxy_loop = {PTHREAD_MUTEX_INITIALIZER, -1, NULL, NULL, NULL, NULL, {0}};
+} proxy_loop = {PTHREAD_MUTEX_INITIALIZER, -1, NULL, NULL, NULL, NULL,
+		PROXY_UDP_IDLE_SECONDS,	   {0}};
 
 static time_t proxy_now(void)
 {
@@ -577,7 +579,7 @@ static void proxy_sweep(time_t now)
 		}
 		for (f = p->flows; f; f = fn) {
 			fn = f->next;
-			if (now - f->last >= PROXY_UDP_IDLE_SECONDS)
+			if (now - f->last >= (time_t)proxy_loop.udp_idle)
 				proxy_flow_close(f);
 		}
 		if (p->paused) {
@@ -820,6 +822,13 @@ void proxy_close(struct proxy *p)
 		p->next->prev = p->prev;
 	p->gnext = proxy_loop.gproxies;
 	proxy_loop.gproxies = p;
+	pthread_mutex_unlock(&proxy_loop.lock);
+}
+
+void proxy_udp_idle_set(unsigned seconds)
+{
+	pthread_mutex_lock(&proxy_loop.lock);
+	proxy_loop.udp_idle = seconds ? seconds : 1;
 	pthread_mutex_unlock(&proxy_loop.lock);
 }
 

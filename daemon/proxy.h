@@ -75,6 +75,10 @@ void proxy_set_backend(struct proxy *p, const char *backend_ip);
  */
 void proxy_close(struct proxy *p);
 
+/* Sets how long a silent UDP flow lives, for every proxy (default
+ * PROXY_UDP_IDLE_SECONDS; tests shorten it).  0 is taken as 1. */
+void proxy_udp_idle_set(unsigned seconds);
+
 /* Open TCP connections plus live UDP flows of p (for tests and kiln
  * inspect). */
 unsigned proxy_active(struct proxy *p);
