@@ -7,10 +7,14 @@
  *
  * Every function here is safe to call from several threads at once: one
  * mutex in network.c covers each call's netlink work and its database
- * transaction.  The sqlite3 handle must be opened in serialized mode (the
- * default build of SQLite; SQLITE_OPEN_FULLMUTEX) since the daemon's other
- * threads use it too.  Errors come back in err (lowercase, quoting the
- * object, no final period); nothing here prints or exits.
+ * transaction (a SAVEPOINT).  The sqlite3 handle must be opened in
+ * serialized mode (SQLITE_OPEN_FULLMUTEX).  Best give these functions a
+ * connection of their own (a second sqlite3_open_v2 of kiln.db, with a
+ * busy timeout; WAL lets both connections work): on a connection shared
+ * with other threads, statements those threads run while a SAVEPOINT
+ * here is open become part of it, and are undone with it if the call
+ * fails.  Errors come back in err (lowercase, quoting the object, no
+ * final period); nothing here prints or exits.
  *
  * The default network "kiln0" (bridge kiln0, 10.88.0.0/16, gateway
  * 10.88.0.1) always exists and cannot be removed.  Other networks get a

@@ -139,7 +139,7 @@ check_end
 check_begin "three instances get three addresses, MACs and taps on kiln0"
 : >"$KILN_TEST_TMP/leases"
 for id in $ID1 $ID2 $ID3; do
-	ctl attach kiln0 $id
+	ctl attach kiln0 "$id"
 	want_status 0
 	cat "$KOUT" >>"$KILN_TEST_TMP/leases"
 done
