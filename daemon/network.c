@@ -443,8 +443,8 @@ static int network_subnet_taken(sqlite3 *db, const struct ipam_subnet *sn,
 }
 
 /* The first free 10.89.N.0/24 .. 10.255.255.0/24. */
-static int network_subnet_pick(sqlite3 *db, struct ipam_subnet *sn, char *err,
-			       size_t errlen)
+static int network_subnet_pick(sqlite3 *db, struct ipam_subnet *sn, int *why,
+			       char *err, size_t errlen)
 {
 	for (uint32_t a = (10u << 24) | (89u << 16); a < (11u << 24);
 	     a += 256) {
@@ -455,6 +455,7 @@ static int network_subnet_pick(sqlite3 *db, struct ipam_subnet *sn, char *err,
 		if (t <= 0)
 			return t;
 	}
+	*why = ENOSPC;
 	return util_err(err, errlen,
 			"no free /24 left in 10.89.0.0 to 10.255.255.0; give "
 			"a subnet");
@@ -493,33 +494,38 @@ int network_create(sqlite3 *db, const char *name, const char *subnet, char *err,
 	struct network_row r;
 	char now[32], e[256];
 	sqlite3_stmt *st;
-	int t;
+	int t, why = EIO;
 
-	if (network_name_check(name, err, errlen) < 0)
-		return -1;
 	memset(&r, 0, sizeof(r));
-	if (subnet && ipam_subnet_parse(subnet, &r.sn, err, errlen) < 0)
+	if (network_name_check(name, err, errlen) < 0 ||
+	    (subnet && ipam_subnet_parse(subnet, &r.sn, err, errlen) < 0)) {
+		errno = EINVAL;
 		return -1;
+	}
 	pthread_mutex_lock(&network_lock);
 	if (network_begin(db, err, errlen) < 0)
 		goto unlock;
 	t = network_find(db, name, &r, e, sizeof(e));
 	if (t != 0) {
-		if (t > 0)
+		if (t > 0) {
 			util_err(err, errlen, "network '%s' already exists",
 				 name);
-		else
+			why = EEXIST;
+		} else {
 			util_err(err, errlen, "%s", e);
+		}
 		goto rollback;
 	}
 	if (subnet) {
 		t = network_subnet_taken(db, &r.sn, e, sizeof(e));
+		if (t > 0)
+			why = EEXIST;
 		if (t != 0) {
 			util_err(err, errlen, "cannot create network '%s': %s",
 				 name, e);
 			goto rollback;
 		}
-	} else if (network_subnet_pick(db, &r.sn, e, sizeof(e)) < 0) {
+	} else if (network_subnet_pick(db, &r.sn, &why, e, sizeof(e)) < 0) {
 		util_err(err, errlen, "cannot create network '%s': %s", name,
 			 e);
 		goto rollback;
@@ -548,6 +554,7 @@ rollback:
 	network_rollback(db);
 unlock:
 	pthread_mutex_unlock(&network_lock);
+	errno = why;
 	return -1;
 }
 
@@ -556,23 +563,27 @@ int network_remove(sqlite3 *db, const char *name, char *err, size_t errlen)
 	struct network_row r;
 	sqlite3_stmt *st;
 	char e[256], count[24];
-	int t, n = 0;
+	int t, n = 0, why = EIO;
 
-	if (strcmp(name, NETWORK_DEFAULT) == 0)
+	if (strcmp(name, NETWORK_DEFAULT) == 0) {
+		errno = EPERM;
 		return util_err(err, errlen,
 				"cannot remove the default network '%s'", name);
+	}
 	pthread_mutex_lock(&network_lock);
 	if (network_begin(db, err, errlen) < 0)
 		goto unlock;
 	t = network_find(db, name, &r, e, sizeof(e));
 	if (t <= 0) {
-		if (t == 0)
+		if (t == 0) {
 			util_err(err, errlen,
 				 "no such network '%s' (see 'kiln network "
 				 "ls')",
 				 name);
-		else
+			why = ENOENT;
+		} else {
 			util_err(err, errlen, "%s", e);
+		}
 		goto rollback;
 	}
 	st = network_stmt(db, err, errlen,
@@ -594,6 +605,7 @@ int network_remove(sqlite3 *db, const char *name, char *err, size_t errlen)
 			 "network '%s' is in use by %s (remove them first: "
 			 "kiln rm)",
 			 name, count);
+		why = EBUSY;
 		goto rollback;
 	}
 	/* The bridge first: if that fails the record stays, and removing
@@ -613,6 +625,7 @@ rollback:
 	network_rollback(db);
 unlock:
 	pthread_mutex_unlock(&network_lock);
+	errno = why;
 	return -1;
 }
 
@@ -685,7 +698,7 @@ static void network_tap_name(const char *id, unsigned attempt, char *out)
 /* A new lease's address, MAC and tap for instance_id on r, recorded. */
 static int network_lease_new(sqlite3 *db, const struct network_row *r,
 			     const char *instance_id, struct network_lease *l,
-			     char *err, size_t errlen)
+			     int *why, char *err, size_t errlen)
 {
 	uint32_t *used = NULL, ip;
 	size_t n = 0, cap = 0;
@@ -721,8 +734,10 @@ static int network_lease_new(sqlite3 *db, const struct network_row *r,
 	}
 	t = ipam_alloc(&r->sn, r->name, used, n, &ip, err, errlen);
 	free(used);
-	if (t < 0)
+	if (t < 0) {
+		*why = ENOSPC;
 		return -1;
+	}
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->network, sizeof(l->network), "%s", r->name);
@@ -733,11 +748,13 @@ static int network_lease_new(sqlite3 *db, const struct network_row *r,
 	 * network: the next salt on a clash. */
 	for (unsigned salt = 0;; salt++) {
 		uint64_t h = network_hash(instance_id, salt);
-		if (salt == 256)
+		if (salt == 256) {
+			*why = ENOSPC;
 			return util_err(err, errlen,
 					"no free MAC address for instance "
 					"'%s' on network '%s'",
 					instance_id, r->name);
+		}
 		snprintf(l->mac, sizeof(l->mac), "52:54:00:%02x:%02x:%02x",
 			 (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff,
 			 (unsigned)h & 0xff);
@@ -773,10 +790,12 @@ static int network_lease_new(sqlite3 *db, const struct network_row *r,
 
 static int network_id_check(const char *id, char *err, size_t errlen)
 {
-	if (id == NULL || id[0] == '\0' || strlen(id) > NETWORK_ID_MAX)
+	if (id == NULL || id[0] == '\0' || strlen(id) > NETWORK_ID_MAX) {
+		errno = EINVAL;
 		return util_err(err, errlen,
 				"invalid instance id '%s' (1 to %d bytes)",
 				id ? id : "", NETWORK_ID_MAX);
+	}
 	return 0;
 }
 
@@ -786,7 +805,7 @@ int network_attach(sqlite3 *db, const char *network, const char *instance_id,
 	struct network_lease l;
 	struct network_row r;
 	char e[256];
-	int t, new_tap = 0;
+	int t, new_tap = 0, why = EIO;
 
 	if (network == NULL || network[0] == '\0')
 		network = NETWORK_DEFAULT;
@@ -797,13 +816,15 @@ int network_attach(sqlite3 *db, const char *network, const char *instance_id,
 		goto unlock;
 	t = network_find(db, network, &r, e, sizeof(e));
 	if (t <= 0) {
-		if (t == 0)
+		if (t == 0) {
 			util_err(err, errlen,
 				 "no such network '%s' (see 'kiln network "
 				 "ls')",
 				 network);
-		else
+			why = ENOENT;
+		} else {
 			util_err(err, errlen, "%s", e);
+		}
 		goto rollback;
 	}
 	t = network_lease_read(db, instance_id, &l, err, errlen);
@@ -814,10 +835,11 @@ int network_attach(sqlite3 *db, const char *network, const char *instance_id,
 			 "instance '%s' already has an address on network "
 			 "'%s' (%s)",
 			 instance_id, l.network, l.ip);
+		why = EEXIST;
 		goto rollback;
 	}
 	if (t == 0 &&
-	    network_lease_new(db, &r, instance_id, &l, err, errlen) < 0)
+	    network_lease_new(db, &r, instance_id, &l, &why, err, errlen) < 0)
 		goto rollback;
 
 	if (network_bridge_ensure(&r, err, errlen) < 0)
@@ -839,6 +861,7 @@ rollback:
 	network_rollback(db);
 unlock:
 	pthread_mutex_unlock(&network_lock);
+	errno = why;
 	return -1;
 }
 
@@ -871,6 +894,8 @@ int network_detach(sqlite3 *db, const char *instance_id, int release, char *err,
 	ret = 0;
 unlock:
 	pthread_mutex_unlock(&network_lock);
+	if (ret < 0)
+		errno = EIO;
 	return ret;
 }
 

@@ -16,6 +16,13 @@
  * fails.  Errors come back in err (lowercase, quoting the object, no
  * final period); nothing here prints or exits.
  *
+ * On failure errno also says what kind of failure it was, for the HTTP
+ * status: EINVAL bad input (400), ENOENT no such network (404), EEXIST
+ * a name or subnet taken or the instance leased elsewhere (409), EBUSY a
+ * network in use (409), EPERM removing kiln0 (409), ENOSPC no free
+ * address or subnet (409 or 507, the daemon's choice), EIO the database
+ * or the host failed (500).
+ *
  * The default network "kiln0" (bridge kiln0, 10.88.0.0/16, gateway
  * 10.88.0.1) always exists and cannot be removed.  Other networks get a
  * bridge "kiln-<name>" (cut to 15 characters, made unique).  An instance's

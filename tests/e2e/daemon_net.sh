@@ -109,9 +109,11 @@ want_no_link() {
 	fi
 }
 
-# want_err REGEX: the last ctl failed with one line matching REGEX.
+# want_err REGEX [ERRNO]: the last ctl failed with one line matching
+# REGEX (and errno ERRNO, what kilnd turns into the HTTP status).
 want_err() {
 	want_status 1
+	[ -z "${2:-}" ] || want_out "^errno=$2\$"
 	n=$(wc -l <"$KERR")
 	[ "$n" -eq 1 ] || fail_because "$n lines on stderr, want 1"
 	grep -q -E -e "^dnet_ctl: $1\$" "$KERR" ||
@@ -293,11 +295,11 @@ WEB_TAP=$(lease_field tap)
 got=$(masters kiln-web)
 [ "$got" = "$WEB_TAP" ] || fail_because "ports of kiln-web: '$got'"
 ctl attach web web-instance-2
-want_err "network 'web' has no free address \(10.89.0.0/30: 1 host\)"
+want_err "network 'web' has no free address \(10.89.0.0/30: 1 host\)" ENOSPC
 ctl attach kiln0 web-instance-1
-want_err "instance 'web-instance-1' already has an address on network 'web' \(10.89.0.2\)"
+want_err "instance 'web-instance-1' already has an address on network 'web' \(10.89.0.2\)" EEXIST
 ctl rm web
-want_err "network 'web' is in use by 1 instance \(remove them first: kiln rm\)"
+want_err "network 'web' is in use by 1 instance \(remove them first: kiln rm\)" EBUSY
 want_bridge kiln-web 10.89.0.1/30
 ctl detach web-instance-1 release
 want_status 0
@@ -343,7 +345,7 @@ ctl ls
 cp "$KOUT" "$KILN_TEST_TMP/ls.before"
 ip -n "$NS" -br link | sort >"$KILN_TEST_TMP/links.before"
 ctl create bad1 10.91.0.1/24
-want_err "invalid subnet '10.91.0.1/24': host bits are set \(use 10.91.0.0/24\)"
+want_err "invalid subnet '10.91.0.1/24': host bits are set \(use 10.91.0.0/24\)" EINVAL
 ctl create bad1 10.91.0.0/31
 want_err "invalid subnet '10.91.0.0/31': the prefix length must be 8 to 30"
 ctl create bad1 10.91.0.0
@@ -353,25 +355,25 @@ want_err "invalid subnet 'banana/24': 'banana' is not an IPv4 address"
 ctl create bad1 127.0.0.0/8
 want_err "invalid subnet '127.0.0.0/8': not usable for a network .*"
 ctl create bad1 10.88.128.0/24
-want_err "cannot create network 'bad1': subnet 10.88.128.0/24 overlaps network 'kiln0' \(10.88.0.0/16\)"
+want_err "cannot create network 'bad1': subnet 10.88.128.0/24 overlaps network 'kiln0' \(10.88.0.0/16\)" EEXIST
 ctl create bad1 10.0.0.0/8
 want_err "cannot create network 'bad1': subnet 10.0.0.0/8 overlaps network '.*' \(10.*\)"
 ctl create auto1 10.91.0.0/24
-want_err "network 'auto1' already exists"
+want_err "network 'auto1' already exists" EEXIST
 ctl create kiln0
 want_err "network 'kiln0' already exists"
 ctl create Web
-want_err "invalid network name 'Web' \(lowercase letters, digits, '-', '_' and '.', starting with a letter or digit, at most 63 characters\)"
+want_err "invalid network name 'Web' \(lowercase letters, digits, '-', '_' and '.', starting with a letter or digit, at most 63 characters\)" EINVAL
 ctl create -web
 want_err "invalid network name '-web' .*"
 ctl create "we b"
 want_err "invalid network name 'we b' .*"
 ctl rm kiln0
-want_err "cannot remove the default network 'kiln0'"
+want_err "cannot remove the default network 'kiln0'" EPERM
 ctl rm nosuch
-want_err "no such network 'nosuch' \(see 'kiln network ls'\)"
+want_err "no such network 'nosuch' \(see 'kiln network ls'\)" ENOENT
 ctl attach nosuch $ID3
-want_err "no such network 'nosuch' \(see 'kiln network ls'\)"
+want_err "no such network 'nosuch' \(see 'kiln network ls'\)" ENOENT
 ctl ls
 cmp -s "$KOUT" "$KILN_TEST_TMP/ls.before" ||
 	fail_because "the network list changed"

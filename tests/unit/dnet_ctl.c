@@ -12,7 +12,8 @@
  *
  * DB is an SQLite file, opened as kilnd opens its own (serialized, WAL).
  * A lease prints as "network=N tap=T ip=I prefix=P gateway=G mac=M".
- * Errors go to stderr as "dnet_ctl: MESSAGE", status 1.
+ * Errors go to stderr as "dnet_ctl: MESSAGE", status 1, and the errno the
+ * function left to stdout as "errno=ENAME" (kilnd's HTTP status).
  *
  * Proxy commands (each answered by one line: "ok", a number, or
  * "error: MESSAGE"):
@@ -23,6 +24,7 @@
  *   udp-idle - SECONDS          proxy_udp_idle_set
  * End of input closes every proxy still open and exits 0.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,6 +38,9 @@ static sqlite3 *ctl_db;
 
 static int ctl_fail(const char *msg)
 {
+	const char *name = strerrorname_np(errno);
+
+	printf("errno=%s\n", name ? name : "?");
 	fprintf(stderr, "dnet_ctl: %s\n", msg);
 	return 1;
 }
