@@ -137,8 +137,8 @@ static int proxy_port(const char *s, size_t n, uint16_t *out)
 	return 0;
 }
 
-int proxy_spec_parse(const char *spec, struct proxy_spec *out, char *err,
-		     size_t errlen)
+static int proxy_spec_read(const char *spec, struct proxy_spec *out, char *err,
+			   size_t errlen)
 {
 	const char *form = "use [ADDR:]HOST:GUEST[/tcp|/udp], e.g. "
 			   "127.0.0.1:8080:80";
@@ -211,6 +211,15 @@ bad_addr:
 			"invalid port spec '%s': the address must be an IPv4 "
 			"address such as 127.0.0.1",
 			spec);
+}
+
+int proxy_spec_parse(const char *spec, struct proxy_spec *out, char *err,
+		     size_t errlen)
+{
+	if (proxy_spec_read(spec, out, err, errlen) == 0)
+		return 0;
+	errno = EINVAL;
+	return -1;
 }
 
 void proxy_spec_format(const struct proxy_spec *spec, char *buf, size_t buflen)
@@ -713,7 +722,7 @@ struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 	struct sockaddr_in addr;
 	struct proxy *p;
 	char where[40], why[128];
-	int fd, one = 1, udp = spec->proto == PROXY_UDP;
+	int fd, one = 1, udp = spec->proto == PROXY_UDP, fail = EINVAL;
 
 	snprintf(where, sizeof(where), "%s:%u%s", spec->host_addr,
 		 (unsigned)spec->host_port, udp ? "/udp" : "");
@@ -721,6 +730,7 @@ struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 	if (p == NULL) {
 		util_err(err, errlen, "cannot publish %s: out of memory",
 			 where);
+		errno = ENOMEM;
 		return NULL;
 	}
 	p->spec = *spec;
@@ -743,6 +753,7 @@ struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 	    AF_INET,
 	    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
+		fail = errno;
 		util_err(err, errlen, "cannot publish %s: socket: %s", where,
 			 strerror(errno));
 		goto free_p;
@@ -755,6 +766,7 @@ struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    (!udp && listen(fd, PROXY_BACKLOG) < 0)) {
 		int e = errno;
+		fail = e;
 		snprintf(why, sizeof(why), "%s", strerror(e));
 		why[0] = (char)tolower((unsigned char)why[0]);
 		util_err(err, errlen, "cannot publish %s: %s%s", where, why,
@@ -767,11 +779,13 @@ struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 
 	pthread_mutex_lock(&proxy_loop.lock);
 	if (proxy_start(err, errlen) < 0) {
+		fail = EAGAIN;
 		pthread_mutex_unlock(&proxy_loop.lock);
 		goto close_fd;
 	}
 	proxy_want(&p->listen, EPOLLIN);
 	if (p->listen.want == 0) {
+		fail = errno;
 		pthread_mutex_unlock(&proxy_loop.lock);
 		util_err(err, errlen, "cannot publish %s: epoll: %s", where,
 			 strerror(errno));
@@ -788,6 +802,7 @@ close_fd:
 	close(fd);
 free_p:
 	free(p);
+	errno = fail;
 	return NULL;
 }
 

@@ -42,8 +42,9 @@ struct proxy;
  * "127.0.0.1:8080:8080/tcp", "8080:80", "53:53/udp" -> *out.  The form is
  * [ADDR:]HOST:GUEST[/tcp|/udp]: ADDR an IPv4 address (default 0.0.0.0),
  * ports 1 to 65535, protocol tcp by default.  -1 with err quoting the
- * spec and saying what is wrong ("invalid port spec '8080:0': guest port
- * must be 1 to 65535").
+ * spec and saying what is wrong ("invalid port spec '8080:0': the guest
+ * port must be a number from 1 to 65535"), errno EINVAL; *out is left
+ * alone then.
  */
 int proxy_spec_parse(const char *spec, struct proxy_spec *out, char *err,
 		     size_t errlen);
@@ -57,7 +58,10 @@ void proxy_spec_format(const struct proxy_spec *spec, char *buf, size_t buflen);
  * reported synchronously ("cannot publish 127.0.0.1:8080: address already
  * in use"), then serves it from the proxy thread, forwarding to
  * backend_ip (IPv4 text) at spec's guest port.  The returned proxy
- * belongs to the caller until proxy_close.  NULL with err on failure.
+ * belongs to the caller until proxy_close.  NULL with err on failure, and
+ * errno: EADDRINUSE when the port is taken (kilnd: 409), EADDRNOTAVAIL
+ * for an address the host lacks, EACCES for a port below 1024 without
+ * the right, EINVAL for a bad address; others from the system.
  */
 struct proxy *proxy_open(const struct proxy_spec *spec, const char *backend_ip,
 			 char *err, size_t errlen);

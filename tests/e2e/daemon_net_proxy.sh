@@ -327,19 +327,19 @@ check_end
 
 check_begin "a port already in use is refused at once, and the first proxy keeps serving"
 pcmd open web2 127.0.0.1:18080:8000 $A
-[ "$PREPLY" = "error: cannot publish 127.0.0.1:18080: address already in use" ] ||
+[ "$PREPLY" = "error: cannot publish 127.0.0.1:18080: address already in use (EADDRINUSE)" ] ||
 	fail_because "got '$PREPLY'"
 pcmd open udp2 0.0.0.0:17000:7000/udp $A
-[ "$PREPLY" = "error: cannot publish 0.0.0.0:17000/udp: address already in use" ] ||
+[ "$PREPLY" = "error: cannot publish 0.0.0.0:17000/udp: address already in use (EADDRINUSE)" ] ||
 	fail_because "got '$PREPLY'"
 pcmd open far 10.9.9.9:18085:8000 $A
-[ "$PREPLY" = "error: cannot publish 10.9.9.9:18085: cannot assign requested address (no interface has this address)" ] ||
+[ "$PREPLY" = "error: cannot publish 10.9.9.9:18085: cannot assign requested address (no interface has this address) (EADDRNOTAVAIL)" ] ||
 	fail_because "got '$PREPLY'"
 pcmd open bad 127.0.0.1:18086:8000 not-an-ip
-[ "$PREPLY" = "error: cannot publish 127.0.0.1:18086: invalid backend address 'not-an-ip'" ] ||
+[ "$PREPLY" = "error: cannot publish 127.0.0.1:18086: invalid backend address 'not-an-ip' (EINVAL)" ] ||
 	fail_because "got '$PREPLY'"
 pcmd open bad 127.0.0.1:0:8000 $A
-[ "$PREPLY" = "error: invalid port spec '127.0.0.1:0:8000': the host port must be a number from 1 to 65535" ] ||
+[ "$PREPLY" = "error: invalid port spec '127.0.0.1:0:8000': the host port must be a number from 1 to 65535 (EINVAL)" ] ||
 	fail_because "got '$PREPLY'"
 in_ns 30 curl -sS -m 20 http://127.0.0.1:18080/
 want_status 0

@@ -148,7 +148,8 @@ static int ctl_proxy(void)
 			if (proxy_spec_parse(a, &spec, err, sizeof(err)) < 0 ||
 			    (p = proxy_open(&spec, b, err, sizeof(err))) ==
 				NULL) {
-				printf("error: %s\n", err);
+				printf("error: %s (%s)\n", err,
+				       strerrorname_np(errno));
 				continue;
 			}
 			snprintf(px[n].name, sizeof(px[n].name), "%s", name);
