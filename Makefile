@@ -13,6 +13,7 @@ include mk/common.mk
 -include cli/cli.mk
 -include daemon/daemon.mk
 -include examples/examples.mk
+-include daemon/net.mk
 -include tests/tests.mk
 
 all: $(ALL_TARGETS)
