@@ -403,13 +403,14 @@ enum MHD_Result api_instances_create(struct http_req *r)
 	images_use_release(&use);
 	inst->state = INST_CREATED;
 	inst->created_at = kilnd_now_ms();
-	if (netglue_ports_open(inst, &status, err, sizeof(err)) < 0)
+	if (netglue_lease(inst, c.start, &status, err, sizeof(err)) < 0)
 		goto bad_locked;
+	if (netglue_ports_open(inst, &status, err, sizeof(err)) < 0)
+		goto bad_release;
 	if (db_instance_save(inst) < 0) {
-		netglue_ports_close(inst);
 		status = 500;
 		snprintf(err, sizeof(err), "cannot record the instance");
-		goto bad_locked;
+		goto bad_release;
 	}
 	inst->next = kd.instances;
 	kd.instances = inst;
@@ -425,6 +426,10 @@ enum MHD_Result api_instances_create(struct http_req *r)
 	}
 	return api_reply_instance(r, 201, inst);
 
+bad_release:
+	netglue_ports_close(inst);
+	if (inst->network[0] != '\0')
+		netglue_detach(inst, 1);
 bad_locked:
 	pthread_mutex_unlock(&kd.lock);
 	images_use_release(&use);

@@ -214,6 +214,10 @@ uint64_t events_last_seq(void);
 /* netglue.c: the instance's network and published ports. */
 int netglue_init(char *err, size_t errlen);
 int netglue_check_network(const char *network, char *err, size_t errlen);
+/* Leases a new instance's address (keeping its tap when keep_tap: it
+ * starts at once); -1 with err and status. */
+int netglue_lease(struct instance *inst, int keep_tap, int *status, char *err,
+		  size_t errlen);
 /* Publishes inst->ports (binds now); -1 with err and status. */
 int netglue_ports_open(struct instance *inst, int *status, char *err,
 		       size_t errlen);
