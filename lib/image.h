@@ -35,6 +35,13 @@
 /* The most a manifest, a config or tags.json may be (bytes): they are
  * read into memory, so an archive cannot make a reader allocate more. */
 #define IMAGE_JSON_MAX (1024 * 1024)
+/* A config's memory_mib, when not 0: kiln run's limits (guest RAM stays
+ * below the 32-bit PCI hole, one RAM region on every monitor). */
+#define IMAGE_MEMORY_MIN_MIB 2
+#define IMAGE_MEMORY_MAX_MIB 3072
+/* The environment every image starts from; ENV / -e add to it. */
+#define IMAGE_DEFAULT_PATH                                                     \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What the program in an image is and how it runs by default.  Every
  * string is owned by the struct (freed by image_config_release). */
@@ -78,6 +85,13 @@ int image_tag_normalize(const char *in, char *out, size_t outlen, char *err,
 
 /* 1 if s is "sha256:" followed by exactly 64 lowercase hex digits. */
 int image_digest_valid(const char *s);
+
+/* Validates and normalizes an exposed port "PORT[/PROTO]" into out:
+ * "8080" -> "8080/tcp", "53/udp" stays; PORT 1-65535 without leading
+ * zeros, PROTO tcp or udp.  -1 + err when invalid or out (at least 10
+ * bytes) is too small. */
+int image_port_normalize(const char *in, char *out, size_t outlen, char *err,
+			 size_t errlen);
 
 /*
  * What a user's image reference can mean.  A reference is a tag, a full
@@ -126,8 +140,11 @@ int image_archive_write(int fd, const char *state_dir, const struct image *img,
 
 /* The config as JSON text (caller frees) and back.  The text is compact
  * with sorted keys, so equal configs give equal bytes; NULL when out of
- * memory.  image_config_parse() fills an initialized c (replacing what it
- * held) and refuses unknown keys, wrong types and a missing "exe". */
+ * memory or a string is not UTF-8 (JSON cannot carry it; image_build
+ * refuses such input first).  image_config_parse() fills an initialized c
+ * (replacing what it held) and refuses unknown or missing keys, wrong
+ * types and invalid values (relative paths, bad ports, env entries
+ * without '=', memory outside the limits above). */
 char *image_config_json(const struct image_config *c);
 int image_config_parse(const char *json, struct image_config *c, char *err,
 		       size_t errlen);
