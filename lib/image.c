@@ -37,12 +37,12 @@
 #include "kiln/abi.h"
 #include "rootfs.h"
 
-#define IMAGE_NAME_MAX	128 /* the NAME part of a tag */
+#define IMAGE_NAME_MAX	  128 /* the NAME part of a tag */
 #define IMAGE_TAGPART_MAX 128
-#define IMAGE_HEX	64
-#define IMAGE_PREFIX	"sha256:"
-#define IMAGE_COPY_BUF	65536
-#define IMAGE_BLOBS_DIR "blobs/sha256"
+#define IMAGE_HEX	  64
+#define IMAGE_PREFIX	  "sha256:"
+#define IMAGE_COPY_BUF	  65536
+#define IMAGE_BLOBS_DIR	  "blobs/sha256"
 
 /* ---- small helpers ---- */
 
@@ -189,7 +189,8 @@ int image_tag_normalize(const char *in, char *out, size_t outlen, char *err,
 	size_t tlen = strlen(tag);
 
 	if (in[0] == '\0')
-		return util_err(err, errlen, "empty image tag (use NAME[:TAG])");
+		return util_err(err, errlen,
+				"empty image tag (use NAME[:TAG])");
 	if (nlen == 0)
 		return util_err(err, errlen,
 				"invalid image tag '%s': the name is empty "
@@ -305,8 +306,8 @@ int image_blob_path(const char *state_dir, const char *digest, char *out,
 	if (!image_digest_valid(digest))
 		return -1;
 	if ((size_t)snprintf(out, outlen, "%s/" IMAGE_BLOBS_DIR "/%s",
-			     state_dir, digest + strlen(IMAGE_PREFIX)) >=
-	    outlen)
+			     state_dir,
+			     digest + strlen(IMAGE_PREFIX)) >= outlen)
 		return -1;
 	return 0;
 }
@@ -353,9 +354,8 @@ char *image_config_json(const struct image_config *c)
 	    json_object_set_new(o, "memory_mib",
 				json_integer((json_int_t)c->memory_mib)) < 0 ||
 	    json_object_set_new(o, "ports", image_json_strv(&c->ports)) < 0 ||
-	    json_object_set_new(o, "workdir",
-				json_string(c->workdir ? c->workdir : "/")) <
-		0) {
+	    json_object_set_new(
+		o, "workdir", json_string(c->workdir ? c->workdir : "/")) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -431,9 +431,8 @@ static int image_json_keys(json_t *o, const char *const *keys, const char *what,
 int image_config_parse(const char *json, struct image_config *c, char *err,
 		       size_t errlen)
 {
-	static const char *const keys[] = {"args",	  "env",   "exe",
-					   "memory_mib", "ports", "workdir",
-					   NULL};
+	static const char *const keys[] = {
+	    "args", "env", "exe", "memory_mib", "ports", "workdir", NULL};
 	struct image_config n;
 	char e[256];
 	json_t *o, *v;
@@ -551,8 +550,8 @@ char *image_manifest_json(const struct image *img)
 	return image_json_dump(o);
 }
 
-static int image_manifest_blob(json_t *o, const char *key,
-			       struct image_blob *b, char *err, size_t errlen)
+static int image_manifest_blob(json_t *o, const char *key, struct image_blob *b,
+			       char *err, size_t errlen)
 {
 	static const char *const keys[] = {"digest", "size", NULL};
 	json_t *v = json_object_get(o, key), *d, *s;
@@ -581,8 +580,8 @@ static int image_manifest_blob(json_t *o, const char *key,
  * The text must be canonical (what image_manifest_json writes), so one
  * image can never have two IDs.
  */
-static int image_manifest_parse(const char *text, struct image *img,
-				char *err, size_t errlen)
+static int image_manifest_parse(const char *text, struct image *img, char *err,
+				size_t errlen)
 {
 	static const char *const keys[] = {"config", "kernel", "rootfs",
 					   "schema", NULL};
@@ -603,7 +602,8 @@ static int image_manifest_parse(const char *text, struct image *img,
 	if (image_json_keys(o, keys, "manifest.json", err, errlen) < 0)
 		goto out;
 	if (!json_is_integer(v)) {
-		util_err(err, errlen, "manifest.json: 'schema' is not a number");
+		util_err(err, errlen,
+			 "manifest.json: 'schema' is not a number");
 		goto out;
 	}
 	if (image_manifest_blob(o, "kernel", &img->kernel, err, errlen) < 0 ||
@@ -641,8 +641,8 @@ static int image_fail_kind(int e)
 	return e == ENOSPC || e == EDQUOT ? ENOSPC : EIO;
 }
 
-static int image_store_err(int e, const char *what, const char *path,
-			   int *fail, char *err, size_t errlen)
+static int image_store_err(int e, const char *what, const char *path, int *fail,
+			   char *err, size_t errlen)
 {
 	*fail = image_fail_kind(e);
 	if (*fail == ENOSPC)
@@ -914,8 +914,8 @@ int image_load_stored(const char *state_dir, const char *id, struct image *img,
 			    &config, err, errlen) < 0)
 		goto out;
 	if (strlen(config) != n.config.size) {
-		util_err(err, errlen, "the config blob of %s has the wrong size",
-			 id);
+		util_err(err, errlen,
+			 "the config blob of %s has the wrong size", id);
 		goto out;
 	}
 	if (image_config_parse(config, &n.cfg, err, errlen) < 0)
@@ -1047,7 +1047,9 @@ static int image_ar_err(struct archive *a, const char *what, char *err,
 		return util_err(err, errlen, "cannot write %s: %s", what,
 				strerror(ENOSPC));
 	return util_err(err, errlen, "cannot write %s: %s", what,
-			msg ? msg : e > 0 ? strerror(e) : "libarchive error");
+			msg	? msg
+			: e > 0 ? strerror(e)
+				: "libarchive error");
 }
 
 /* A ustar header with everything that could vary fixed. */
@@ -1068,7 +1070,8 @@ static int image_ar_header(struct archive *a, const char *name, uint64_t size,
 	archive_entry_set_gid(e, 0);
 	r = archive_write_header(a, e);
 	archive_entry_free(e);
-	return r == ARCHIVE_OK ? 0 : image_ar_err(a, "the archive", err, errlen);
+	return r == ARCHIVE_OK ? 0
+			       : image_ar_err(a, "the archive", err, errlen);
 }
 
 static int image_ar_data(struct archive *a, const void *p, size_t n, char *err,
@@ -1266,8 +1269,8 @@ struct image_want {
 	int seen;
 };
 
-static int image_bad(int *fail, char *err, size_t errlen, const char *fmt,
-		     ...) __attribute__((format(printf, 4, 5)));
+static int image_bad(int *fail, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int image_bad(int *fail, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -1472,8 +1475,7 @@ int image_archive_read(int fd, const char *state_dir, struct image *img,
 		*fail = EIO;
 		return util_err(err, errlen, "out of memory");
 	}
-	if (image_store_dir(state_dir, dir, sizeof(dir), fail, err, errlen) <
-	    0)
+	if (image_store_dir(state_dir, dir, sizeof(dir), fail, err, errlen) < 0)
 		goto out;
 	/* Plain tar only: no compression, no other formats. */
 	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
@@ -1577,19 +1579,19 @@ int image_archive_read(int fd, const char *state_dir, struct image *img,
 					goto out;
 				}
 				if (n.config.size > IMAGE_JSON_MAX) {
-					image_bad(fail, err, errlen,
-						  "the config blob is too "
-						  "large (%llu bytes)",
-						  (unsigned long long)
-						      n.config.size);
+					image_bad(
+					    fail, err, errlen,
+					    "the config blob is too "
+					    "large (%llu bytes)",
+					    (unsigned long long)n.config.size);
 					goto out;
 				}
-				want[0] = (struct image_want){&n.kernel,
-							      "kernel", 0};
-				want[1] = (struct image_want){&n.rootfs,
-							      "rootfs", 0};
-				want[2] = (struct image_want){&n.config,
-							      "config", 0};
+				want[0] =
+				    (struct image_want){&n.kernel, "kernel", 0};
+				want[1] =
+				    (struct image_want){&n.rootfs, "rootfs", 0};
+				want[2] =
+				    (struct image_want){&n.config, "config", 0};
 				nwant = 3;
 			} else {
 				char e2[400];
@@ -1653,8 +1655,7 @@ int image_archive_read(int fd, const char *state_dir, struct image *img,
 			}
 			if (image_read_blob_member(
 				a, dir,
-				&want[strcmp(digest, n.config.digest) == 0
-					  ? 2
+				&want[strcmp(digest, n.config.digest) == 0 ? 2
 				      : strcmp(digest, n.kernel.digest) == 0
 					  ? 0
 					  : 1],
@@ -1815,7 +1816,8 @@ static int image_build_config(const struct image_build_spec *spec,
 	*kind = EINVAL;
 	config_init(&c);
 	if (spec->program == NULL || spec->program[0] != '/') {
-		util_err(err, errlen, "the program '%s' is not an absolute path",
+		util_err(err, errlen,
+			 "the program '%s' is not an absolute path",
 			 spec->program ? spec->program : "");
 		goto out;
 	}
@@ -1855,15 +1857,14 @@ static int image_build_config(const struct image_build_spec *spec,
 	if (spec->memory_mib != 0 &&
 	    (spec->memory_mib < IMAGE_MEMORY_MIN_MIB ||
 	     spec->memory_mib > IMAGE_MEMORY_MAX_MIB)) {
-		util_err(err, errlen,
-			 "memory size %lluM is outside %dM to %dM",
+		util_err(err, errlen, "memory size %lluM is outside %dM to %dM",
 			 (unsigned long long)spec->memory_mib,
 			 IMAGE_MEMORY_MIN_MIB, IMAGE_MEMORY_MAX_MIB);
 		goto out;
 	}
 	cfg->exe = strdup(spec->program);
-	cfg->workdir = spec->workdir ? util_path_join("/", spec->workdir)
-				     : strdup("/");
+	cfg->workdir =
+	    spec->workdir ? util_path_join("/", spec->workdir) : strdup("/");
 	if (cfg->exe == NULL || cfg->workdir == NULL ||
 	    strv_push(&cfg->args, spec->program) < 0)
 		goto nomem;

@@ -159,7 +159,8 @@ static int kilnfile_line(struct strv *w, const char *dir,
 		spec->program = strchr(w->v[1], '/')
 				    ? kilnfile_host(dir, w->v[1])
 				    : strdup(w->v[1]);
-		return spec->program ? 0 : util_err(err, errlen, "out of memory");
+		return spec->program ? 0
+				     : util_err(err, errlen, "out of memory");
 	}
 	if (KF_IS("ARGS")) {
 		for (size_t i = 1; i < w->n; i++)
@@ -303,7 +304,8 @@ int kilnfile_parse(const char *text, const char *name, const char *dir,
 		free(copy);
 		strv_release(&w);
 		if (r < 0)
-			return util_err(err, errlen, "%s:%d: %s", name, line, e);
+			return util_err(err, errlen, "%s:%d: %s", name, line,
+					e);
 	}
 	if (!once.program)
 		return util_err(err, errlen,
@@ -322,16 +324,18 @@ int kilnfile_load(const char *path, struct image_build_spec *spec, char *err,
 
 	if (util_read_file(path, &text, &len, e, sizeof(e)) < 0) {
 		int saved = errno;
-		return util_err(err, errlen, "cannot read the Kilnfile '%s': %s",
-				path, strerror(saved));
+		return util_err(err, errlen,
+				"cannot read the Kilnfile '%s': %s", path,
+				strerror(saved));
 	}
 	if (strlen(text) != len) {
-		util_err(err, errlen, "%s: not a text file (it holds a NUL byte)",
-			 path);
+		util_err(err, errlen,
+			 "%s: not a text file (it holds a NUL byte)", path);
 		goto out;
 	}
 	/* Relative paths are the Kilnfile's, wherever kiln runs from. */
-	if (realpath(path, real) == NULL || (dir = util_dirname(real)) == NULL) {
+	if (realpath(path, real) == NULL ||
+	    (dir = util_dirname(real)) == NULL) {
 		util_err(err, errlen, "cannot resolve '%s': %s", path,
 			 strerror(errno));
 		goto out;

@@ -50,7 +50,6 @@ int kilnfile_load(const char *path, struct image_build_spec *spec, char *err,
 
 /* Splits s into shell-like words (rules above), appended to words.  -1 +
  * err on an unterminated quote or a trailing backslash. */
-int kilnfile_words(const char *s, struct strv *words, char *err,
-		   size_t errlen);
+int kilnfile_words(const char *s, struct strv *words, char *err, size_t errlen);
 
 #endif /* KILN_KILNFILE_H */

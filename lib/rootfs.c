@@ -543,8 +543,8 @@ static char *rootfs_guest_dir(struct rootfs *fs, const char *guest,
 
 /* Copies the contents of host directory host below the image directory
  * at (symlink-free, "" for the root). */
-static int rootfs_copy_tree(struct rootfs *fs, const char *at,
-			    const char *host, char *err, size_t errlen)
+static int rootfs_copy_tree(struct rootfs *fs, const char *at, const char *host,
+			    char *err, size_t errlen)
 {
 	struct strv names = {0};
 	int rc = -1;
@@ -564,8 +564,8 @@ static int rootfs_copy_tree(struct rootfs *fs, const char *at,
 				 strerror(errno));
 			rootfs_fail(fs, ROOTFS_FAIL_IO);
 		} else if (S_ISDIR(st.st_mode)) {
-			char *sub =
-			    rootfs_guest_dir(fs, gpath, st.st_mode, err, errlen);
+			char *sub = rootfs_guest_dir(fs, gpath, st.st_mode, err,
+						     errlen);
 			if (sub != NULL)
 				r = rootfs_copy_tree(fs, sub, hpath, err,
 						     errlen);
@@ -642,8 +642,9 @@ int rootfs_add_dir(struct rootfs *fs, const char *guest, const char *host_dir,
 	/* The root has no entry of its own: "" stands for it. */
 	if (strcmp(norm, "/") == 0) {
 		free(norm);
-		return host_dir ? rootfs_copy_tree(fs, "", host_dir, err, errlen)
-				: 0;
+		return host_dir
+			   ? rootfs_copy_tree(fs, "", host_dir, err, errlen)
+			   : 0;
 	}
 	free(norm);
 	at = rootfs_guest_dir(fs, guest, st.st_mode, err, errlen);
