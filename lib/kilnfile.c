@@ -28,7 +28,8 @@ int kilnfile_words(const char *s, struct strv *words, char *err, size_t errlen)
 
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '\0')
+		/* As in a shell, '#' starting a word starts a comment. */
+		if (*p == '\0' || *p == '#')
 			break;
 		while (*p != '\0' && *p != ' ' && *p != '\t') {
 			if (*p == '\'') {

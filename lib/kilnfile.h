@@ -17,8 +17,10 @@
  * Instruction names are case-insensitive.  The rest of a line is split
  * into words like a shell's simple words: blanks separate, '...' is
  * literal, "..." allows \" \\ \$ \` escapes, a backslash outside quotes
- * escapes the next character; nothing is expanded.  Relative host paths
- * are relative to the directory the Kilnfile is in, not the current one.
+ * escapes the next character, a '#' that starts a word starts a comment
+ * (a#b is a word); nothing is expanded, and lines do not continue.  Relative
+ * host paths are relative to the directory the Kilnfile is in, not the current
+ * one.
  */
 #ifndef KILN_KILNFILE_H
 #define KILN_KILNFILE_H
