@@ -355,7 +355,7 @@ static int build_out_open(struct build_out *out, const char *path)
 	}
 	slash = strrchr(path, '/');
 	out->path = strdup(path);
-	dir = slash == NULL    ? strdup(".")
+	dir = slash == NULL   ? strdup(".")
 	      : slash == path ? strdup("/")
 			      : strndup(path, (size_t)(slash - path));
 	if (out->path == NULL || dir == NULL) {
