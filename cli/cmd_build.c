@@ -528,7 +528,9 @@ int cmd_build(int argc, char **argv)
 		}
 		if (build_out_commit(&out) < 0)
 			goto done;
-		printf("%s\n", img.id);
+		/* With -o - stdout is the archive: the ID goes to stderr. */
+		fprintf(strcmp(o.output, "-") == 0 ? stderr : stdout, "%s\n",
+			img.id);
 		fflush(stdout);
 		fprintf(stderr, "kiln: wrote image archive '%s'", o.output);
 		for (size_t i = 0; i < img.tags.n; i++)

@@ -169,13 +169,18 @@ static size_t good_members(const struct good *g, struct member *m)
 {
 	size_t n = 0;
 
-	m[n++] = (struct member){"manifest.json", g->manifest, g->manifest_len,
-				 0, NULL, NULL, 0};
-	m[n++] =
-	    (struct member){"tags.json", g->tags, g->tags_len, 0, NULL, NULL, 0};
+	m[n++] = (struct member){
+	    "manifest.json", g->manifest, g->manifest_len, 0, NULL, NULL, 0};
+	m[n++] = (struct member){"tags.json", g->tags, g->tags_len, 0, NULL,
+				 NULL,	      0};
 	for (size_t i = 0; i < g->nblobs; i++)
-		m[n++] = (struct member){g->blob_name[i], g->blob[i],
-					 g->blob_len[i], 0, NULL, NULL, 0};
+		m[n++] = (struct member){g->blob_name[i],
+					 g->blob[i],
+					 g->blob_len[i],
+					 0,
+					 NULL,
+					 NULL,
+					 0};
 	return n;
 }
 
@@ -308,14 +313,22 @@ static void test_ports(void)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-	    {"8080", "8080/tcp"},   {"8080/tcp", "8080/tcp"},
-	    {"53/udp", "53/udp"},   {"1", "1/tcp"},
-	    {"65535", "65535/tcp"}, {"0", NULL},
-	    {"65536", NULL},	    {"080", NULL},
-	    {"80/sctp", NULL},	    {"80/TCP", NULL},
-	    {"", NULL},		    {"/tcp", NULL},
-	    {"80/", NULL},	    {"x", NULL},
-	    {"-1", NULL},	    {"123456", NULL},
+	    {"8080", "8080/tcp"},
+	    {"8080/tcp", "8080/tcp"},
+	    {"53/udp", "53/udp"},
+	    {"1", "1/tcp"},
+	    {"65535", "65535/tcp"},
+	    {"0", NULL},
+	    {"65536", NULL},
+	    {"080", NULL},
+	    {"80/sctp", NULL},
+	    {"80/TCP", NULL},
+	    {"", NULL},
+	    {"/tcp", NULL},
+	    {"80/", NULL},
+	    {"x", NULL},
+	    {"-1", NULL},
+	    {"123456", NULL},
 	};
 	char out[16], err[256];
 
@@ -373,8 +386,7 @@ static void test_refs(void)
 		  strcmp(path + strlen(path) - 64, hex64) == 0 &&
 		  strncmp(path, "/s/blobs/sha256/", 16) == 0,
 	      "blob path /s/blobs/sha256/<hex>: %s", path);
-	CHECK(image_blob_path("/s", "sha256:../../etc", path, sizeof(path)) <
-		  0,
+	CHECK(image_blob_path("/s", "sha256:../../etc", path, sizeof(path)) < 0,
 	      "blob path refuses a bad digest");
 	CHECK(image_blob_path("/s", full, path, 20) < 0,
 	      "blob path refuses a short buffer");
@@ -472,7 +484,7 @@ static void test_config(void)
 	for (size_t i = 0; i < UTIL_ARRAY_SIZE(bad); i++) {
 		image_config_init(&c);
 		CHECK(image_config_parse(bad[i].json, &c, err, sizeof(err)) <
-				  0 &&
+			      0 &&
 			  lib_test_has(err, bad[i].why),
 		      "config refused (%s): %s", bad[i].why, err);
 		image_config_release(&c);
@@ -537,7 +549,8 @@ static void test_build(void)
 	      "and the same image ID %s", built.id);
 	free(a);
 	free(b);
-	CHECK(built.tags.n == 2 && strcmp(built.tags.v[0], "hello:latest") == 0 &&
+	CHECK(built.tags.n == 2 &&
+		  strcmp(built.tags.v[0], "hello:latest") == 0 &&
 		  strcmp(built.tags.v[1], "hello:1") == 0,
 	      "tags normalized");
 	CHECK(built.cfg.ports.n == 1 &&
@@ -661,7 +674,8 @@ static void test_build(void)
 		snprintf(out, sizeof(out), "%s/bad.tar", tmp);
 		r = build_to(&s, out, &img, err, sizeof(err));
 		e = errno;
-		CHECK(r < 0 && e == bad[i].errno_ && lib_test_has(err, bad[i].want),
+		CHECK(r < 0 && e == bad[i].errno_ &&
+			  lib_test_has(err, bad[i].want),
 		      "build refuses bad %s (errno %d): %s", w, e, err);
 		image_release(&img);
 		image_build_spec_release(&s);
@@ -812,7 +826,7 @@ static void test_roundtrip(void)
 		lib_test_sh(cmd);
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		CHECK(image_archive_write(fd, state, &img, err, sizeof(err)) <
-				  0 &&
+			      0 &&
 			  lib_test_has(err, "does not match its digest"),
 		      "a damaged blob is not exported: %s", err);
 		close(fd);
@@ -834,8 +848,7 @@ static int count_tmp = 0;
 /* Reads tarball path into a new store; 1 if it was refused with EINVAL,
  * a message containing want, and the store still sound without the
  * image. */
-static int refused(const char *path, const char *want, char *err,
-		   size_t errlen)
+static int refused(const char *path, const char *want, char *err, size_t errlen)
 {
 	char state[4300];
 	struct image img;
@@ -913,7 +926,8 @@ static void test_refusals(void)
 	     "is a link"},
 	    {{"dev", NULL, 0, AE_IFCHR, NULL, NULL, 0}, "device or special"},
 	    {{"fifo", NULL, 0, AE_IFIFO, NULL, NULL, 0}, "device or special"},
-	    {{"etc/", NULL, 0, AE_IFDIR, NULL, NULL, 0}, "unexpected directory"},
+	    {{"etc/", NULL, 0, AE_IFDIR, NULL, NULL, 0},
+	     "unexpected directory"},
 	    {{"blobs/sha256/0000000000000000000000000000000000000000000000000"
 	      "000000000000000",
 	      "x", 1, 0, NULL, NULL, 0},
@@ -939,17 +953,17 @@ static void test_refusals(void)
 		good_members(&g, m);
 		d[k++] = m[0];
 		d[k++] = m[1];
-		d[k++] = (struct member){"blobs/", NULL, 0, AE_IFDIR, NULL,
-					 NULL, 0};
-		d[k++] = (struct member){"blobs/sha256/", NULL, 0, AE_IFDIR,
-					 NULL, NULL, 0};
+		d[k++] =
+		    (struct member){"blobs/", NULL, 0, AE_IFDIR, NULL, NULL, 0};
+		d[k++] = (struct member){
+		    "blobs/sha256/", NULL, 0, AE_IFDIR, NULL, NULL, 0};
 		for (size_t i = 2; i < 5; i++)
 			d[k++] = m[i];
 		write_tar(path, d, k);
 		snprintf(state, sizeof(state), "%s/dirs-state", tmp);
 		image_init(&img);
 		CHECK(read_into(path, state, &img, &fail, err, sizeof(err)) ==
-				  0 &&
+			      0 &&
 			  strcmp(img.id, built.id) == 0,
 		      "'blobs/' and 'blobs/sha256/' directory entries are "
 		      "accepted: %s",

@@ -70,21 +70,20 @@ static void test_words(void)
 
 static void test_parse_good(void)
 {
-	static const char text[] =
-	    "# a web server\n"
-	    "\n"
-	    "PROGRAM ./examples/httpd\n"
-	    "ARGS -r /srv -p 8080\n"
-	    "  args --name 'my site' a#b  # a comment\n"
-	    "ENV A=1 B=\"two words\"\r\n"
-	    "FILE index.html /srv/index.html\n"
-	    "FILE /etc/hostname /etc/hostname\n"
-	    "DIR ./site /srv/site\n"
-	    "WORKDIR /srv\n"
-	    "EXPOSE 8080 53/udp\n"
-	    "Memory 64M\n"
-	    "TAG web web:1\n"
-	    "\t# indented comment\n";
+	static const char text[] = "# a web server\n"
+				   "\n"
+				   "PROGRAM ./examples/httpd\n"
+				   "ARGS -r /srv -p 8080\n"
+				   "  args --name 'my site' a#b  # a comment\n"
+				   "ENV A=1 B=\"two words\"\r\n"
+				   "FILE index.html /srv/index.html\n"
+				   "FILE /etc/hostname /etc/hostname\n"
+				   "DIR ./site /srv/site\n"
+				   "WORKDIR /srv\n"
+				   "EXPOSE 8080 53/udp\n"
+				   "Memory 64M\n"
+				   "TAG web web:1\n"
+				   "\t# indented comment\n";
 	struct image_build_spec s;
 	char err[512] = "";
 
@@ -108,7 +107,8 @@ static void test_parse_good(void)
 		  strcmp(s.files.v[1], "/etc/hostname:/etc/hostname") == 0,
 	      "FILE as HOST:GUEST, relative HOST joined: %s",
 	      s.files.n ? s.files.v[0] : "");
-	CHECK(s.dirs.n == 1 && strcmp(s.dirs.v[0], "/proj/./site:/srv/site") == 0,
+	CHECK(s.dirs.n == 1 &&
+		  strcmp(s.dirs.v[0], "/proj/./site:/srv/site") == 0,
 	      "DIR");
 	CHECK(s.workdir && strcmp(s.workdir, "/srv") == 0, "WORKDIR");
 	CHECK(s.ports.n == 2 && strcmp(s.ports.v[0], "8080/tcp") == 0 &&
@@ -167,7 +167,8 @@ static void test_parse_bad(void)
 	     "Kilnfile:2: WORKDIR takes one absolute guest path"},
 	    {"PROGRAM a\nWORKDIR /a\nWORKDIR /b\n",
 	     "Kilnfile:3: WORKDIR given twice (first on line 2)"},
-	    {"PROGRAM a\nEXPOSE 80/sctp\n", "Kilnfile:2: invalid port '80/sctp'"},
+	    {"PROGRAM a\nEXPOSE 80/sctp\n",
+	     "Kilnfile:2: invalid port '80/sctp'"},
 	    {"PROGRAM a\nEXPOSE\n", "Kilnfile:2: EXPOSE needs PORT"},
 	    {"PROGRAM a\nMEMORY lots\n", "Kilnfile:2: invalid memory size"},
 	    {"PROGRAM a\nMEMORY 1M\n",
