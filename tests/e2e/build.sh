@@ -36,8 +36,9 @@ need_file "$HTTPD"
 kbuild -o "$T/web.tar" -t web:1 --dir "$T/site:/srv" --expose 8080 \
 	"$HTTPD" -r /srv -p 8080
 want_status 0
-[ "$(wc -l <"$KOUT")" -eq 1 ] && grep -q -E "$ID_RE" "$KOUT" ||
+if ! { [ "$(wc -l <"$KOUT")" -eq 1 ] && grep -q -E "$ID_RE" "$KOUT"; }; then
 	fail_because "stdout is not one image ID line"
+fi
 grep -q -x "kiln: wrote image archive '$T/web.tar', tagged web:1" "$KERR" ||
 	fail_because "no 'wrote image archive ... tagged web:1' on stderr"
 [ -s "$T/web.tar" ] || fail_because "no archive at -o"
@@ -67,10 +68,10 @@ sed -n '3,5p' "$T/names" >"$T/blobs"
 grep -c -E '^blobs/sha256/[0-9a-f]{64}$' "$T/blobs" | grep -q -x 3 ||
 	fail_because "three blobs/sha256/<hex> members expected"
 sort -c "$T/blobs" 2>/dev/null || fail_because "blobs are not sorted"
-for b in $(cat "$T/blobs"); do
+while read -r b; do
 	sum=$(tar -xOf "$T/web.tar" "$b" | sha256sum | cut -d' ' -f1)
 	[ "blobs/sha256/$sum" = "$b" ] || fail_because "$b holds data with digest $sum"
-done
+done <"$T/blobs"
 [ "$(tar -xOf "$T/web.tar" tags.json)" = '["web:1"]' ] ||
 	fail_because "tags.json is '$(tar -xOf "$T/web.tar" tags.json)'"
 check_end
@@ -120,8 +121,9 @@ for want in '-rw-r--r-- srv/index.html' '-rw-r--r-- srv/sub/page.html' \
 		fail_because "rootfs lacks '$want'"
 done
 (cd "$T" && cpio -i --quiet --to-stdout .kiln/config <rootfs.cpio) >"$T/kcfg" 2>/dev/null
-grep -q -x "cwd /" "$T/kcfg" && grep -q -x "arg -r" "$T/kcfg" ||
+if ! { grep -q -x "cwd /" "$T/kcfg" && grep -q -x "arg -r" "$T/kcfg"; }; then
 	fail_because "/.kiln/config lacks the arguments"
+fi
 check_end
 
 check_begin "kiln build's rootfs is byte for byte what kiln pack packs"
@@ -160,8 +162,9 @@ grep -q "tagged web:k1" "$KERR" || fail_because "the Kilnfile's TAG is not appli
 	"$KILN" build -o "$T/k2.tar" -t web:k1 --dir "$T/proj/site:/srv" \
 		--expose 8080/tcp -m 32M -e 'MODE=a b' \
 		"$HTTPD" -r /srv -p 8080 >"$T/k2.id" 2>>"$CHECK_LOG")
-[ "$kid" = "$(cat "$T/k2.id")" ] && grep -q -E "$ID_RE" "$T/k2.id" ||
+if ! { [ "$kid" = "$(cat "$T/k2.id")" ] && grep -q -E "$ID_RE" "$T/k2.id"; }; then
 	fail_because "Kilnfile ID $kid, options ID $(cat "$T/k2.id")"
+fi
 (cd "$T/proj" && "$KILN" build -o "$T/k3.tar" >"$T/k3.id" 2>>"$CHECK_LOG")
 [ "$kid" = "$(cat "$T/k3.id")" ] ||
 	fail_because "'kiln build -o' in the project did not use ./Kilnfile"
@@ -268,6 +271,7 @@ check_end
 check_begin "a full disk at -o: 125, 'No space left', no file"
 mkdir -p "$T/small"
 echo "\$ unshare -m: tmpfs size=256k; kiln build -o small/x.tar" >>"$CHECK_LOG"
+# shellcheck disable=SC2016 # expanded by the inner shell
 if unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs -o size=256k kiln-test "$1" && shift && "$@"; echo "status $?"; echo "files: $(ls -A "$0")"' \
 	"$T/small" "$T/small" "$KILN" build -o "$T/small/x.tar" --dir "$T/site:/srv" "$HTTPD" \
 	>"$T/full.out" 2>&1; then
