@@ -25,6 +25,7 @@
 
 #include "image.h"
 #include "lib_test.h"
+#include "rootfs.h"
 
 static char *tmp; /* scratch directory */
 static char kernel[4200], hello[4200];
@@ -742,6 +743,72 @@ static void test_build_dir(void)
 	      "a fifo in a DIR is refused: %s", err);
 	image_release(&img);
 	image_build_spec_release(&s);
+	snprintf(path, sizeof(path), "%s/fifo", site);
+	unlink(path);
+}
+
+/* The index of the entry at path of that kind in fs, or -1. */
+static long fs_has(const struct rootfs *fs, const char *path,
+		   enum rootfs_kind kind)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->entries[i].path, path) == 0 &&
+		    fs->entries[i].kind == kind)
+			return (long)i;
+	return -1;
+}
+
+/* rootfs_add_dir on its own: the root, through an image symlink, over a
+ * file, an empty directory. */
+static void test_rootfs_dir(void)
+{
+	struct rootfs fs;
+	char err[1024] = "", site[4300], target[64];
+	long i;
+
+	snprintf(site, sizeof(site), "%s/site", tmp);
+	rootfs_init(&fs);
+	CHECK(rootfs_add_dir(&fs, "/", site, err, sizeof(err)) == 0 &&
+		  fs_has(&fs, "/index.html", ROOTFS_FILE) >= 0 &&
+		  fs_has(&fs, "/sub/deeper/x.txt", ROOTFS_FILE) >= 0 &&
+		  fs_has(&fs, "/link", ROOTFS_SYMLINK) >= 0,
+	      "a tree copied at / lands at the root: %s", err);
+	rootfs_release(&fs);
+
+	rootfs_init(&fs);
+	/* On a merged-/usr host /lib is a symlink to usr/lib, and adding
+	 * it puts that symlink in the image. */
+	if (readlink("/lib", target, sizeof(target)) > 0 &&
+	    rootfs_add_host(&fs, "/lib", err, sizeof(err)) == 0) {
+		CHECK(rootfs_add_dir(&fs, "/lib/site", site, err,
+				     sizeof(err)) == 0 &&
+			  fs_has(&fs, "/usr/lib/site/index.html",
+				 ROOTFS_FILE) >= 0 &&
+			  fs_has(&fs, "/lib/site", ROOTFS_DIR) < 0,
+		      "a guest path through an image symlink is resolved: %s",
+		      err);
+	} else {
+		NOTE("SKIP symlink case: /lib is not a symlink here");
+	}
+	CHECK(rootfs_add_data(&fs, "/srv", "x", 1, 0644, err, sizeof(err)) ==
+		      0 &&
+		  rootfs_add_dir(&fs, "/srv", site, err, sizeof(err)) < 0 &&
+		  fs.fail == ROOTFS_FAIL_INPUT &&
+		  lib_test_has(err, "it is a file in the image"),
+	      "a tree over a file is refused: %s", err);
+	i = -1;
+	CHECK(rootfs_add_dir(&fs, "/empty/dir", NULL, err, sizeof(err)) == 0 &&
+		  (i = fs_has(&fs, "/empty/dir", ROOTFS_DIR)) >= 0 &&
+		  fs.entries[i].mode == 0755,
+	      "no host directory: an empty directory, 0755");
+	CHECK(rootfs_add_dir(&fs, "rel", site, err, sizeof(err)) < 0 &&
+		  lib_test_has(err, "not an absolute path"),
+	      "a relative guest path is refused");
+	CHECK(rootfs_add_dir(&fs, "/x", "/etc/hostname", err, sizeof(err)) <
+		      0 &&
+		  lib_test_has(err, "is not a directory"),
+	      "a host file is not a directory: %s", err);
+	rootfs_release(&fs);
 }
 
 /* ---- archives: round trip ---- */
@@ -1174,6 +1241,7 @@ int main(void)
 	test_config();
 	test_build();
 	test_build_dir();
+	test_rootfs_dir();
 	test_roundtrip();
 	test_refusals();
 	test_store_failures();
