@@ -398,7 +398,7 @@ static void test_refs(void)
 static void test_config(void)
 {
 	struct image_config c, back;
-	char *json, *json2, err[256];
+	char *json, *json2, err[256] = "";
 
 	image_config_init(&c);
 	image_config_init(&back);
@@ -1174,7 +1174,7 @@ static void test_store_failures(void)
 	/* A mount namespace of our own: the tmpfs goes away with this
 	 * process whatever happens to it. */
 	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		NOTE("SKIP full and read-only store: no mount namespace: %s "
 		     "(needs root)",
 		     strerror(errno));
