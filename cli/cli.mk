@@ -10,7 +10,7 @@ ALL_TARGETS += $(KILN_CLI)
 
 $(KILN_CLI): $(CLI_OBJS) $(B)/libkiln.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libkiln.a
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libkiln.a $(LIBKILN_LIBS)
 
 -include $(CLI_OBJS:.o=.d)
 

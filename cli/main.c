@@ -22,6 +22,8 @@ static const struct command commands[] = {
      "pack a program into an image and boot it in the foreground"},
     {"pack", cmd_pack, "pack -o ROOTFS [OPTIONS] PROGRAM [ARGS...]",
      "pack a program into a rootfs for kiln-vmm or QEMU, without booting"},
+    {"build", cmd_build, "build [OPTIONS] [PROGRAM [ARGS...]]",
+     "build an image from a program and options, or from a Kilnfile"},
     {"version", cmd_version, "version", "print kiln's version and ABI version"},
     {"help", cmd_help, "help [COMMAND]", "show help for kiln or a command"},
 };
@@ -94,8 +96,11 @@ static int cmd_help(int argc, char **argv)
 		cli_error("unknown command '%s' (see 'kiln help')", argv[1]);
 		return KILN_EXIT_MONITOR;
 	}
-	if (c->run == cmd_run || c->run == cmd_pack) {
-		fputs(c->run == cmd_run ? cmd_run_help : cmd_pack_help, stdout);
+	if (c->run == cmd_run || c->run == cmd_pack || c->run == cmd_build) {
+		fputs(c->run == cmd_run	   ? cmd_run_help
+		      : c->run == cmd_pack ? cmd_pack_help
+					   : cmd_build_help,
+		      stdout);
 		return 0;
 	}
 	printf("usage: kiln %s\n\n%s\n", c->usage, c->summary);
