@@ -116,12 +116,46 @@ struct run_opts {
 	int nargs;
 };
 
-/* Makes sure fds 0-2 are open, so pipes and temp files never take them. */
-static void run_std_fds(void)
+void run_std_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
 			open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+}
+
+int run_parse_env(const char *arg, struct strv *env)
+{
+	if (strchr(arg, '=') == NULL || arg[0] == '=') {
+		cli_error("invalid environment entry '%s' (use -e KEY=VALUE)",
+			  arg);
+		return -1;
+	}
+	if (strv_push(env, arg) < 0) {
+		cli_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int run_parse_memory(const char *arg, uint64_t *mib)
+{
+	char err[256];
+
+	if (util_parse_mib(arg, mib, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	if (*mib < RUN_MEMORY_MIN_MIB) {
+		cli_error("memory size '%s' is below the minimum of %dM", arg,
+			  RUN_MEMORY_MIN_MIB);
+		return -1;
+	}
+	if (*mib > RUN_MEMORY_MAX_MIB) {
+		cli_error("memory size '%s' is above the maximum of 3G (%dM)",
+			  arg, RUN_MEMORY_MAX_MIB);
+		return -1;
+	}
+	return 0;
 }
 
 static int run_parse(int argc, char **argv, struct run_opts *o)
@@ -188,35 +222,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		}
 		switch (c) {
 		case 'e':
-			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				cli_error("invalid environment entry '%s' "
-					  "(use -e KEY=VALUE)",
-					  optarg);
+			if (run_parse_env(optarg, &o->env) < 0)
 				return -1;
-			}
-			if (strv_push(&o->env, optarg) < 0)
-				goto nomem;
 			break;
 		case 'm':
-			if (util_parse_mib(optarg, &o->memory_mib, err,
-					   sizeof(err)) < 0) {
-				cli_error("%s", err);
+			if (run_parse_memory(optarg, &o->memory_mib) < 0)
 				return -1;
-			}
-			if (o->memory_mib < RUN_MEMORY_MIN_MIB) {
-				cli_error(
-				    "memory size '%s' is below the minimum "
-				    "of %dM",
-				    optarg, RUN_MEMORY_MIN_MIB);
-				return -1;
-			}
-			if (o->memory_mib > RUN_MEMORY_MAX_MIB) {
-				cli_error(
-				    "memory size '%s' is above the maximum "
-				    "of 3G (%dM)",
-				    optarg, RUN_MEMORY_MAX_MIB);
-				return -1;
-			}
 			o->memory_given = 1;
 			break;
 		case OPT_FILE:
@@ -350,7 +361,7 @@ nomem:
  * lexical ".." after a symlink would name another file.  Returns NULL
  * after printing why, with the status in *status.
  */
-static char *run_find_program(const char *prog, char **shown, int *status)
+char *run_find_program(const char *prog, char **shown, int *status)
 {
 	char cwd[PATH_MAX], *abs = NULL;
 	struct stat st;
@@ -444,6 +455,30 @@ nomem:
 	return NULL;
 }
 
+int run_check_program(const char *shown, const char *exe, int *status)
+{
+	struct elf_info info;
+	struct stat st;
+	char err[1024];
+
+	if (elf_read(shown, &info, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		*status = info.error == ELF_ERR_IO && info.sys_errno == ENOENT
+			      ? KILN_EXIT_NOTFOUND
+			      : KILN_EXIT_NOEXEC;
+		elf_release(&info);
+		return -1;
+	}
+	elf_release(&info);
+	if (stat(exe, &st) == 0 && (st.st_mode & 0111) == 0) {
+		cli_error("'%s' is not executable (chmod +x '%s')", shown,
+			  shown);
+		*status = KILN_EXIT_NOEXEC;
+		return -1;
+	}
+	return 0;
+}
+
 /* rootfs failure kind -> exit status. */
 static int run_fail_status(const struct rootfs *fs)
 {
@@ -460,7 +495,7 @@ static int run_fail_status(const struct rootfs *fs)
 /* Splits "HOST:GUEST" at the last ":/" (GUEST is absolute; HOST may
  * contain colons).  Returns 0 with *host (new string) and *guest
  * pointing into spec. */
-static int run_split_file(const char *spec, char **host, const char **guest)
+int run_split_file(const char *spec, char **host, const char **guest)
 {
 	const char *sep = NULL;
 
@@ -560,7 +595,7 @@ static int run_keep_rootfs(int fd, const char *path)
 
 /* The kernel: --kernel, $KILN_KERNEL, kiln.elf beside kiln, the system's.
  * Returns a new string, or NULL after printing why. */
-static char *run_find_kernel(const char *opt)
+char *run_find_kernel(const char *opt)
 {
 	const char *env = getenv("KILN_KERNEL");
 	char *beside;
@@ -702,7 +737,6 @@ static int run_main(int argc, char **argv, int pack)
 {
 	struct run_opts o;
 	struct hv_boot boot;
-	struct elf_info info;
 	char *shown = NULL, *exe = NULL, *kernel = NULL, *vmm = NULL;
 	char err[1024], why[256], mac[18];
 	uint64_t rootfs_size = 0;
@@ -726,21 +760,8 @@ static int run_main(int argc, char **argv, int pack)
 	exe = run_find_program(o.program, &shown, &status);
 	if (exe == NULL)
 		goto out;
-	if (elf_read(shown, &info, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		status = info.error == ELF_ERR_IO && info.sys_errno == ENOENT
-			     ? KILN_EXIT_NOTFOUND
-			     : KILN_EXIT_NOEXEC;
-		elf_release(&info);
+	if (run_check_program(shown, exe, &status) < 0)
 		goto out;
-	}
-	elf_release(&info);
-	if (stat(exe, &st) == 0 && (st.st_mode & 0111) == 0) {
-		cli_error("'%s' is not executable (chmod +x '%s')", shown,
-			  shown);
-		status = KILN_EXIT_NOEXEC;
-		goto out;
-	}
 	status = KILN_EXIT_MONITOR;
 	if (run_check_files(&o) < 0)
 		goto out;

@@ -223,6 +223,7 @@ int cli_api(const char *method, const char *path, json_t *body,
 	char *text = NULL;
 	int rc;
 
+	memset(r, 0, sizeof(*r));
 	client_call_init(&c, method, path);
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT);
@@ -246,6 +247,7 @@ int cli_api_stream(const char *method, const char *path, client_sink sink,
 	struct client_call c;
 	int rc;
 
+	memset(r, 0, sizeof(*r));
 	client_call_init(&c, method, path);
 	c.sink = sink;
 	c.sink_cls = cls;
@@ -261,6 +263,7 @@ int cli_api_upload(const char *path, int fd, struct cli_resp *r)
 	struct cli_resp probe;
 	int rc;
 
+	memset(r, 0, sizeof(*r));
 	/* A streamed body cannot be sent twice: make sure kilnd is up
 	 * (starting it if need be) before sending it. */
 	if (cli_api("GET", "/v1/version", NULL, &probe) < 0)

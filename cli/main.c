@@ -23,6 +23,8 @@ static const struct command commands[] = {
      "boot a program in the foreground, or run an instance of an image"},
     {"pack", cmd_pack, "pack -o ROOTFS [OPTIONS] PROGRAM [ARGS...]",
      "pack a program into a rootfs for kiln-vmm or QEMU, without booting"},
+    {"build", cmd_build, "build [OPTIONS] [PROGRAM [ARGS...]]",
+     "build an image from a program and options, or from a Kilnfile"},
     {"ps", cmd_ps, "ps [-a] [-q] [--json]", "list instances"},
     {"logs", cmd_logs, "logs [-f] [--tail N] INSTANCE",
      "show an instance's console"},
@@ -123,8 +125,11 @@ static int cmd_help(int argc, char **argv)
 		cli_error("unknown command '%s' (see 'kiln help')", argv[1]);
 		return KILN_EXIT_MONITOR;
 	}
-	if (c->run == cmd_run || c->run == cmd_pack) {
-		fputs(c->run == cmd_run ? cmd_run_help : cmd_pack_help, stdout);
+	if (c->run == cmd_run || c->run == cmd_pack || c->run == cmd_build) {
+		fputs(c->run == cmd_run	   ? cmd_run_help
+		      : c->run == cmd_pack ? cmd_pack_help
+					   : cmd_build_help,
+		      stdout);
 		return 0;
 	}
 	if (c->run != cmd_help && c->run != cmd_version) {

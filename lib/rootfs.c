@@ -18,6 +18,7 @@
  */
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -465,6 +466,193 @@ int rootfs_add_data(struct rootfs *fs, const char *guest, const void *data,
 	/* A zero-length file still needs a non-NULL data pointer. */
 	return rootfs_put_guest_file(fs, guest, NULL, data ? data : "", len,
 				     mode, err, errlen);
+}
+
+/* ---- directory trees ---- */
+
+static int rootfs_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in host directory path, sorted (so conflicts and errors come
+ * out the same on every run); "." and ".." left out. */
+static int rootfs_list_dir(struct rootfs *fs, const char *path,
+			   struct strv *names, char *err, size_t errlen)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (d == NULL) {
+		util_err(err, errlen, "cannot open directory '%s': %s", path,
+			 strerror(errno));
+		return rootfs_fail(fs, errno == ENOENT ? ROOTFS_FAIL_NOTFOUND
+						       : ROOTFS_FAIL_IO);
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strv_push(names, de->d_name) < 0) {
+			closedir(d);
+			return rootfs_nomem(fs, err, errlen);
+		}
+	}
+	if (errno != 0) {
+		util_err(err, errlen, "cannot read directory '%s': %s", path,
+			 strerror(errno));
+		closedir(d);
+		return rootfs_fail(fs, ROOTFS_FAIL_IO);
+	}
+	closedir(d);
+	if (names->n > 1)
+		qsort(names->v, names->n, sizeof(*names->v), rootfs_name_cmp);
+	return 0;
+}
+
+/*
+ * Makes guest (unresolved) a directory in the image, with mode when it
+ * is created; returns its resolved, symlink-free path (new string).
+ */
+static char *rootfs_guest_dir(struct rootfs *fs, const char *guest,
+			      unsigned mode, char *err, size_t errlen)
+{
+	char *at = rootfs_resolve_guest(fs, guest, 1, 0, err, errlen);
+	long i;
+
+	if (at == NULL)
+		return NULL;
+	i = rootfs_find(fs, at);
+	if (i >= 0 && fs->entries[i].kind != ROOTFS_DIR) {
+		util_err(err, errlen,
+			 "cannot place a directory at '%s': it is a file "
+			 "in the image",
+			 guest);
+		free(at);
+		rootfs_fail(fs, ROOTFS_FAIL_INPUT);
+		return NULL;
+	}
+	if (i < 0 && rootfs_put(fs, at, ROOTFS_DIR, mode, NULL, NULL, 0, 0, err,
+				errlen) < 0) {
+		free(at);
+		return NULL;
+	}
+	return at;
+}
+
+/* Copies the contents of host directory host below the image directory
+ * at (symlink-free, "" for the root). */
+static int rootfs_copy_tree(struct rootfs *fs, const char *at, const char *host,
+			    char *err, size_t errlen)
+{
+	struct strv names = {0};
+	int rc = -1;
+
+	if (rootfs_list_dir(fs, host, &names, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n; i++) {
+		char *hpath = util_asprintf("%s/%s", host, names.v[i]);
+		char *gpath = util_asprintf("%s/%s", at, names.v[i]);
+		struct stat st;
+		int r = -1;
+
+		if (hpath == NULL || gpath == NULL) {
+			rootfs_nomem(fs, err, errlen);
+		} else if (lstat(hpath, &st) < 0) {
+			util_err(err, errlen, "cannot read '%s': %s", hpath,
+				 strerror(errno));
+			rootfs_fail(fs, ROOTFS_FAIL_IO);
+		} else if (S_ISDIR(st.st_mode)) {
+			char *sub = rootfs_guest_dir(fs, gpath, st.st_mode, err,
+						     errlen);
+			if (sub != NULL)
+				r = rootfs_copy_tree(fs, sub, hpath, err,
+						     errlen);
+			free(sub);
+		} else if (S_ISREG(st.st_mode)) {
+			r = rootfs_put_guest_file(fs, gpath, hpath, NULL, 0,
+						  st.st_mode, err, errlen);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(hpath, target, sizeof(target) - 1);
+			char *place = NULL;
+
+			if (n < 0) {
+				util_err(err, errlen,
+					 "cannot read symlink '%s': %s", hpath,
+					 strerror(errno));
+				rootfs_fail(fs, ROOTFS_FAIL_IO);
+			} else {
+				target[n] = '\0';
+				place = rootfs_resolve_guest(fs, gpath, 0, 0,
+							     err, errlen);
+			}
+			if (place != NULL)
+				r = rootfs_put(fs, place, ROOTFS_SYMLINK, 0777,
+					       NULL, target, (size_t)n, 0, err,
+					       errlen);
+			free(place);
+		} else {
+			util_err(err, errlen,
+				 "'%s' is not a regular file, directory or "
+				 "symlink",
+				 hpath);
+			rootfs_fail(fs, ROOTFS_FAIL_INPUT);
+		}
+		free(hpath);
+		free(gpath);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	strv_release(&names);
+	return rc;
+}
+
+int rootfs_add_dir(struct rootfs *fs, const char *guest, const char *host_dir,
+		   char *err, size_t errlen)
+{
+	struct stat st = {.st_mode = 0755};
+	char *norm, *at;
+	int rc;
+
+	if (guest[0] != '/') {
+		util_err(err, errlen, "'%s' is not an absolute path", guest);
+		return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
+	}
+	if (host_dir != NULL) {
+		if (stat(host_dir, &st) < 0) {
+			util_err(err, errlen, "cannot find '%s': %s", host_dir,
+				 strerror(errno));
+			return rootfs_fail(fs, errno == ENOENT
+						   ? ROOTFS_FAIL_NOTFOUND
+						   : ROOTFS_FAIL_IO);
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			util_err(err, errlen, "'%s' is not a directory",
+				 host_dir);
+			return rootfs_fail(fs, ROOTFS_FAIL_INPUT);
+		}
+	}
+	norm = util_path_join("/", guest);
+	if (norm == NULL)
+		return rootfs_nomem(fs, err, errlen);
+	/* The root has no entry of its own: "" stands for it. */
+	if (strcmp(norm, "/") == 0) {
+		free(norm);
+		return host_dir
+			   ? rootfs_copy_tree(fs, "", host_dir, err, errlen)
+			   : 0;
+	}
+	free(norm);
+	at = rootfs_guest_dir(fs, guest, st.st_mode, err, errlen);
+	if (at == NULL)
+		return -1;
+	rc = host_dir ? rootfs_copy_tree(fs, at, host_dir, err, errlen) : 0;
+	free(at);
+	return rc;
 }
 
 /* ---- programs and their libraries ---- */

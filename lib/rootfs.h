@@ -96,6 +96,19 @@ int rootfs_add_file(struct rootfs *fs, const char *guest, const char *host_path,
 int rootfs_add_data(struct rootfs *fs, const char *guest, const void *data,
 		    size_t len, unsigned mode, char *err, size_t errlen);
 
+/*
+ * Copies the host directory tree host_dir into the image at the absolute
+ * guest path guest (resolved through the image's symlinks; "/" is the
+ * root): directories keep their permission bits, regular files are added
+ * as rootfs_add_file() adds them (replacing a file already there),
+ * symlinks are kept as symlinks with the same target.  Any other kind of
+ * file (device, fifo, socket) is refused.  With host_dir NULL, only makes
+ * sure the directory guest exists (0755 when created).  The result does
+ * not depend on the order readdir() returns.
+ */
+int rootfs_add_dir(struct rootfs *fs, const char *guest, const char *host_dir,
+		   char *err, size_t errlen);
+
 /* Writes the archive, entries sorted by path; *size gets its length. */
 int rootfs_write(struct rootfs *fs, FILE *out, uint64_t *size, char *err,
 		 size_t errlen);

@@ -40,12 +40,28 @@ want_out '"exe": ".*/examples/hello"'
 want_out '"tags": \['
 check_end
 
+check_begin "kiln build -t goes straight to kilnd, same ID as -o"
+k build -t direct:1 examples/hello
+want_status 0
+id=$(head -n 1 "$KOUT")
+want_out '^sha256:[0-9a-f]{64}$'
+grep -q "loaded image sha256:[0-9a-f]* into kilnd, tagged direct:1" "$KERR" ||
+	fail_because "no 'loaded ... into kilnd' note on stderr"
+k build -o "$KILN_TEST_TMP/direct.tar" -t direct:1 examples/hello
+[ "$(head -n 1 "$KOUT")" = "$id" ] || fail_because "-o gave $(head -n 1 "$KOUT"), kilnd got $id"
+k images
+want_out '^direct +1 +[0-9a-f]{12} '
+k run direct:1
+want_status 0
+want_out '^hello from kiln$'
+check_end
+
 check_begin "run -d prints the name; ps shows it running"
 k run -d --name sleeper sleep:1
 want_status 0
 want_stdout_exact sleeper
 k ps
-want_out '^sleeper +sleep:1 +running +- +- +[0-9]+[smhd] +0$'
+want_out '^sleeper +sleep:1 +running +10\.88\.[0-9.]+ +- +[0-9]+[smhd] +0$'
 check_end
 
 check_begin "foreground run: the console, then the program's status"
@@ -176,7 +192,7 @@ k ps -a
 [ -z "$(kd_procs)" ] || fail_because "processes left: $(kd_procs)"
 [ -z "$(ls "$KD_STATE/instances")" ] || fail_because "files left in instances/: $(ls "$KD_STATE/instances")"
 [ "$(kd_sql 'SELECT count(*) FROM instances')" = 0 ] || fail_because "instance rows left"
-k rmi hello:1 exit3:1 sleep:1
+k rmi hello:1 exit3:1 sleep:1 direct:1
 want_status 0
 want_out '^deleted: sha256:'
 [ -z "$(ls "$KD_STATE/blobs/sha256")" ] || fail_because "blobs left: $(ls "$KD_STATE/blobs/sha256" | head -n 3)"

@@ -24,7 +24,7 @@ $(LIB_UNIT_TESTS): $(B)/tests/unit/%: $(B)/host/tests/unit/%.o \
 		$(B)/libkiln.a examples/hello $(LIB_UNIT_FX)/hello-musl-dynamic
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $< $(B)/libkiln.a
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $< $(B)/libkiln.a $(LIBKILN_LIBS)
 
 -include $(patsubst $(B)/tests/unit/%,$(B)/host/tests/unit/%.d,$(LIB_UNIT_TESTS))
 endif
