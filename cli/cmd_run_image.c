@@ -361,6 +361,19 @@ int cmd_run_image(int argc, char **argv)
 			  "are part of the image (kiln build)");
 		goto usage;
 	}
+	{
+		struct stat sb;
+		if (strchr(argv[optind], '/') != NULL &&
+		    stat(argv[optind], &sb) == 0) {
+			cli_error(
+			    "'%s' is a program, and 'kiln run' with -d, "
+			    "--name, -p, --restart, --network or --rm runs "
+			    "images: build one first (kiln build -t NAME "
+			    "%s)",
+			    argv[optind], argv[optind]);
+			goto usage;
+		}
+	}
 	if (rm && detach) {
 		cli_error("--rm is for foreground runs (remove a background "
 			  "instance with 'kiln rm')");

@@ -271,8 +271,8 @@ static int instance_write_spec(const struct instance *inst,
 	strv_release(&args);
 	o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:I, s:o, s:I, s:I}",
 		      "hypervisor", qemu ? "qemu" : "kiln-vmm", "binary",
-		      qemu ? hv_qemu_binary() : kd.vmm, "kvm", kd.kvm, "kernel",
-		      u->kernel, "rootfs", u->rootfs, "memory_mib",
+		      qemu ? hv_qemu_binary() : kd.vmm, "kvm", kd.qemu_kvm,
+		      "kernel", u->kernel, "rootfs", u->rootfs, "memory_mib",
 		      (json_int_t)inst->memory_mib, "kernel_args", a,
 		      "log_max_size", (json_int_t)kd.log_max_size,
 		      "log_max_files", (json_int_t)kd.log_max_files);

@@ -58,7 +58,8 @@ struct kilnd {
 	char vmm[PATH_MAX];	 /* kiln-vmm: $KILN_VMM or beside kilnd */
 	const char *netns;	 /* --netns NAME, or NULL */
 	int debug;
-	int kvm; /* /dev/kvm usable (or KILN_KVM=1) */
+	int kvm;      /* kiln-vmm possible: /dev/kvm usable (or KILN_KVM=1) */
+	int qemu_kvm; /* QEMU gets -accel kvm: /dev/kvm really usable */
 	char kvm_why[256];
 	uint64_t log_max_size;	/* bytes of console.log before rotating */
 	unsigned log_max_files; /* console.log + rotated files kept */

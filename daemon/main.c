@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -254,21 +255,40 @@ static int kilnd_listen(void)
 	return fd;
 }
 
+/* "65536", "64K", "1M", "4G" (optionally "KiB", "MB"...) -> bytes. */
 static uint64_t kilnd_size_arg(const char *opt, const char *s)
 {
-	uint64_t mib;
+	unsigned long long v, unit = 1;
 	char *end;
-	unsigned long long v;
-	char err[256];
 
-	/* A plain number is bytes here; suffixes as for kiln run -m. */
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno == 0 && *end == '\0' && end != s && v > 0)
-		return v;
-	if (util_parse_mib(s, &mib, err, sizeof(err)) < 0 || mib == 0)
-		kilnd_die("invalid %s '%s' (use e.g. 1M or 4G)", opt, s);
-	return mib * 1024 * 1024;
+	if (end != s && errno == 0) {
+		switch (*end == '\0' ? 0 : (*end | 0x20)) {
+		case 0:
+			break;
+		case 'k':
+			unit = 1ULL << 10;
+			end++;
+			break;
+		case 'm':
+			unit = 1ULL << 20;
+			end++;
+			break;
+		case 'g':
+			unit = 1ULL << 30;
+			end++;
+			break;
+		default:
+			unit = 0;
+		}
+		if (unit > 1 &&
+		    (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0))
+			end += strlen(end);
+		if (unit != 0 && *end == '\0' && v > 0 && v <= (~0ULL) / unit)
+			return v * unit;
+	}
+	kilnd_die("invalid %s '%s' (use e.g. 64K, 1M or 4G)", opt, s);
 }
 
 static void kilnd_paths(void)
@@ -417,6 +437,12 @@ int main(int argc, char **argv)
 	}
 	kilnd_paths();
 	kd.kvm = hv_kvm_choose(kd.kvm_why, sizeof(kd.kvm_why));
+	{
+		/* QEMU asks the kernel itself: KILN_KVM=1 (a stand-in
+		 * kiln-vmm for tests) must not make it try -accel kvm. */
+		char why[256];
+		kd.qemu_kvm = hv_kvm_usable(why, sizeof(why));
+	}
 
 	if (kilnd_mkdirs(kd.state_dir, 0700) < 0)
 		kilnd_die("cannot create the state directory '%s': %s",

@@ -80,7 +80,7 @@ static void shim_log_rotate(struct shim_log *l)
 	shim_log_open(l, 1);
 }
 
-static void shim_log_write(struct shim_log *l, const char *buf, size_t n)
+static void shim_log_append(struct shim_log *l, const char *buf, size_t n)
 {
 	while (n > 0 && l->fd >= 0) {
 		ssize_t w = write(l->fd, buf, n);
@@ -92,13 +92,37 @@ static void shim_log_write(struct shim_log *l, const char *buf, size_t n)
 		n -= (size_t)w;
 		l->size += (uint64_t)w;
 	}
-	if (l->max > 0 && l->size >= l->max && l->files > 1)
-		shim_log_rotate(l);
-	else if (l->max > 0 && l->size >= l->max && l->fd >= 0) {
-		/* One file only: start it again. */
-		if (ftruncate(l->fd, 0) == 0)
-			l->size = 0;
+}
+
+/* Appends to the log; once it reaches its size, the rest of the line
+ * still goes in and the next line starts a new file, so every kept file
+ * begins at a line. */
+static void shim_log_write(struct shim_log *l, const char *buf, size_t n)
+{
+	const char *nl;
+	size_t head, from;
+
+	if (l->max == 0 || l->size + n < l->max) {
+		shim_log_append(l, buf, n);
+		return;
 	}
+	/* The byte that reaches the size, or the first one if past it. */
+	from = l->size < l->max ? (size_t)(l->max - l->size - 1) : 0;
+	nl = memchr(buf + from, '\n', n - from);
+	if (nl == NULL) {
+		shim_log_append(l, buf, n);
+		return;
+	}
+	head = (size_t)(nl - buf) + 1;
+	shim_log_append(l, buf, head);
+	if (l->files > 1) {
+		shim_log_rotate(l);
+	} else if (l->fd >= 0 && ftruncate(l->fd, 0) == 0) {
+		/* One file only: start it again. */
+		l->size = 0;
+	}
+	if (n > head)
+		shim_log_write(l, buf + head, n - head);
 }
 
 static void shim_log_say(struct shim_log *l, const char *fmt, ...)
