@@ -59,6 +59,9 @@ int netglue_init(char *err, size_t errlen)
 				"cannot open '%s' for networks: %s", path,
 				sqlite3_errmsg(netglue_db));
 	sqlite3_busy_timeout(netglue_db, 10000);
+	/* WAL (set by db.c) with NORMAL: a commit is not an fsync; a crash
+	 * of the host may lose the last transactions, never corrupt. */
+	sqlite3_exec(netglue_db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	if (network_db_init(netglue_db, err, errlen) < 0)
 		return -1;
 	/* Without the right to make bridges (not root, no CAP_NET_ADMIN)
