@@ -395,6 +395,10 @@ int instance_start(struct instance *inst, int *status, char *err, size_t errlen)
 		close(hs[0]);
 		goto fail_net;
 	}
+	/* Recorded now: should kilnd die before the answer, the next one
+	 * finds and ends this unfinished start (supervisor_recover). */
+	inst->shim_pid = shim;
+	db_instance_save(inst);
 
 	/* Let go of the lock while the shim starts the monitor. */
 	inst->busy++;
@@ -424,6 +428,7 @@ int instance_start(struct instance *inst, int *status, char *err, size_t errlen)
 	kill(shim, SIGKILL);
 	while (waitpid(shim, NULL, 0) < 0 && errno == EINTR)
 		;
+	inst->shim_pid = 0;
 	if (ok == 0 && strncmp(answer, "error ", 6) == 0)
 		util_err(err, errlen, "%s", answer + 6);
 	else

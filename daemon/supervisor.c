@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,21 @@ void supervisor_recover(void)
 		if (inst->ports.n > 0 &&
 		    netglue_ports_open(inst, &status, err, sizeof(err)) < 0)
 			kilnd_log("instance '%s': %s", inst->name, err);
+		if (inst->state != INST_RUNNING && inst->shim_pid > 0) {
+			/* kilnd died while this instance was starting: its
+			 * shim never became a run kilnd knows of. */
+			if (supervisor_is_shim(inst->shim_pid, inst->id)) {
+				kilnd_log("instance '%s': ending the shim (pid "
+					  "%d) of a start kilnd did not finish",
+					  inst->name, (int)inst->shim_pid);
+				kill(-inst->shim_pid, SIGKILL);
+			}
+			if (inst->network[0] != '\0')
+				netglue_detach(inst, 0);
+			inst->shim_pid = 0;
+			inst->pid = 0;
+			db_instance_save(inst);
+		}
 		if (inst->state == INST_RESTARTING) {
 			inst->restart_at = kilnd_mono_ms();
 			continue;
