@@ -51,6 +51,23 @@ check_end
 check_begin "images for the rest"
 kd_build hello:1 examples/hello
 kd_build seq:1 /usr/bin/seq 1 60000
+kd_build sleep:1 /bin/sleep 1000
+check_end
+
+check_begin "foreground run IMAGE: SIGINT stops the instance, kiln exits 130"
+echo "\$ kiln run --name fg sleep:1 & ... kill -INT" >>"$CHECK_LOG"
+KILN_NO_AUTOSTART=1 "$KILN" -H "$KD_SOCK" run --name fg \
+	--hypervisor qemu sleep:1 >"$KILN_TEST_TMP/fg.out" 2>&1 &
+fg=$!
+wait_until 60 kd_is fg running || fail_because "fg did not start"
+kill -INT "$fg"
+wait "$fg"
+st=$?
+cat "$KILN_TEST_TMP/fg.out" >>"$CHECK_LOG"
+[ "$st" -eq 130 ] || fail_because "kiln exited $st, want 130"
+[ "$(kd_state fg)" = stopped ] || fail_because "fg is $(kd_state fg), want stopped"
+k rm fg
+want_status 0
 check_end
 
 check_begin "kiln run PROGRAM stays kilnd-free; IMAGE goes to kilnd"
