@@ -45,6 +45,12 @@ add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/s
 add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
 add_case sysfuzz 64 "" 0 '^sysfuzz: survived [0-9]+ calls$' "$GUEST/static/sysfuzz"
 add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
+# Threads and signals (issue 5): a default action's status, and Go's
+# runtime (threads, futexes, SIGURG preemption, SIGSEGV as a panic).
+add_case sigpipe-default 64 "" 141 'killed by signal 13' "$GUEST/static/sigdefault" pipe
+add_case sigterm-thread 64 "" 143 'killed by signal 15' "$GUEST/dynamic/sigdefault" thread
+add_case go-goroutines 128 "" 0 '^guest go-goroutines: [0-9]+ passed, 0 failed$' build/tests/go/goroutines
+add_case go-nil 128 "" 2 'signal SIGSEGV: segmentation violation code=0x1 addr=0x0' build/tests/go/goroutines nil
 for prog in $(guest_names); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
 	args=$(guest_marker "$prog" kiln-run-args)
