@@ -64,8 +64,8 @@ struct task {
 	/* The last fault's details, for the signal frame's sigcontext. */
 	uint64_t fault_trapno, fault_err, fault_addr;
 
-	struct task *rq_next;	/* run queue or waiter list */
-	struct task *all_next;	/* every live thread */
+	struct task *rq_next;  /* run queue or waiter list */
+	struct task *all_next; /* every live thread */
 };
 
 /* The thread running on the CPU. */

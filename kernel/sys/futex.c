@@ -23,16 +23,16 @@
 #include "uaccess.h"
 #include "wait.h"
 
-#define FUTEX_WAIT	      0
-#define FUTEX_WAKE	      1
-#define FUTEX_REQUEUE	      3
-#define FUTEX_CMP_REQUEUE     4
-#define FUTEX_WAKE_OP	      5
-#define FUTEX_WAIT_BITSET     9
-#define FUTEX_WAKE_BITSET     10
-#define FUTEX_PRIVATE_FLAG    128
-#define FUTEX_CLOCK_REALTIME  256
-#define FUTEX_BITSET_ANY      0xffffffffu
+#define FUTEX_WAIT	     0
+#define FUTEX_WAKE	     1
+#define FUTEX_REQUEUE	     3
+#define FUTEX_CMP_REQUEUE    4
+#define FUTEX_WAKE_OP	     5
+#define FUTEX_WAIT_BITSET    9
+#define FUTEX_WAKE_BITSET    10
+#define FUTEX_PRIVATE_FLAG   128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_BITSET_ANY     0xffffffffu
 
 struct futex_waiter {
 	uint64_t uaddr;

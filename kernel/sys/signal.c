@@ -33,10 +33,10 @@
 #include "wait.h"
 #include "x86.h"
 
-#define NSIG	   64
-#define SIG_DFL	   0
-#define SIG_IGN	   1
-#define SIGBIT(s)  (1ULL << ((s)-1))
+#define NSIG	    64
+#define SIG_DFL	    0
+#define SIG_IGN	    1
+#define SIGBIT(s)   (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(KSIGKILL) | SIGBIT(KSIGSTOP))
 /* Taken before other pending signals, as Linux does, so a fault's signal
  * is the one its handler sees. */
@@ -65,8 +65,8 @@
 #define SI_KERNEL 0x80
 #define SI_TKILL  (-6)
 
-#define UC_SIGCONTEXT_SS      2
-#define UC_STRICT_RESTORE_SS  4
+#define UC_SIGCONTEXT_SS     2
+#define UC_STRICT_RESTORE_SS 4
 
 /* RFLAGS bits a program may change through sigreturn (Linux's
  * FIX_EFLAGS): CF PF AF ZF SF TF DF OF RF AC. */
@@ -132,7 +132,8 @@ static bool sig_valid(long sig)
 static bool sig_ignored(int sig)
 {
 	uint64_t h = actions[sig - 1].handler;
-	return h == SIG_IGN || (h == SIG_DFL && (DEFAULT_IGNORED & SIGBIT(sig)));
+	return h == SIG_IGN ||
+	       (h == SIG_DFL && (DEFAULT_IGNORED & SIGBIT(sig)));
 }
 
 static bool sig_kills(int sig)

@@ -49,8 +49,9 @@ static long thread_create(uint64_t flags, uint64_t sp, uint64_t ptid,
 	if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
 		return -EINVAL;
 	if ((flags & THREAD_FLAGS) != THREAD_FLAGS) {
-		fork_refused(flags & CLONE_VM ? "clone without CLONE_THREAD"
-					      : "fork (clone without CLONE_VM)");
+		fork_refused(flags & CLONE_VM
+				 ? "clone without CLONE_THREAD"
+				 : "fork (clone without CLONE_VM)");
 		return -ENOSYS;
 	}
 	if (flags & ~(uint64_t)THREAD_FLAGS_OK)
@@ -80,8 +81,8 @@ static long thread_create(uint64_t flags, uint64_t sp, uint64_t ptid,
 	return tid;
 }
 
-static long sys_clone(uint64_t flags, uint64_t sp, uint64_t ptid,
-		      uint64_t ctid, uint64_t tls)
+static long sys_clone(uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
+		      uint64_t tls)
 {
 	return thread_create(flags, sp, ptid, ctid, tls);
 }
@@ -139,9 +140,9 @@ SYSCALL_REGISTER(__NR_vfork, vfork, sys_fork);
 #define ROBUST_LIST_MAX	 2048 /* Linux's ROBUST_LIST_LIMIT */
 
 struct robust_list_head {
-	uint64_t next;	       /* struct robust_list *, circular */
-	int64_t futex_offset;  /* from an entry to its futex word */
-	uint64_t op_pending;   /* entry being locked or unlocked */
+	uint64_t next;	      /* struct robust_list *, circular */
+	int64_t futex_offset; /* from an entry to its futex word */
+	uint64_t op_pending;  /* entry being locked or unlocked */
 };
 
 /* A robust mutex the dead thread held: mark its owner dead and wake one
@@ -176,8 +177,8 @@ static void robust_list_release(struct task *t)
 		if (copy_from_user(&next, (void *)e, sizeof(next)))
 			return;
 		if (e != (h.op_pending & ~1UL))
-			robust_futex_death(e + (uint64_t)h.futex_offset,
-					   t->tid, entry & 1);
+			robust_futex_death(e + (uint64_t)h.futex_offset, t->tid,
+					   entry & 1);
 		entry = next;
 	}
 	if (h.op_pending)

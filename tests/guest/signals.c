@@ -222,8 +222,7 @@ static volatile uintptr_t bad_address = 0x10;
 
 static void test_faults(void)
 {
-	guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		     0);
+	guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	on(SIGSEGV, fix_guard, 0);
 	guard[100] = 'k';
 	CHECK_EQ("SIGSEGV handler fixed the page with mprotect", guard[100],
@@ -383,8 +382,7 @@ static void test_tgkill(void)
 	CHECK_EQ("tgkill to a thread blocked in pause",
 		 syscall(SYS_tgkill, getpid(), target_tid, SIGUSR2), 0);
 	pthread_join(t, NULL);
-	CHECK_EQ("... runs the handler on that thread", handled_on,
-		 target_tid);
+	CHECK_EQ("... runs the handler on that thread", handled_on, target_tid);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -515,8 +513,7 @@ static void test_flags(void)
 
 	on(SIGUSR1, check_mask, 0);
 	raise(SIGUSR1);
-	CHECK_EQ("a handler runs with its own signal blocked", self_blocked,
-		 1);
+	CHECK_EQ("a handler runs with its own signal blocked", self_blocked, 1);
 	on(SIGUSR1, check_mask, SA_NODEFER);
 	raise(SIGUSR1);
 	CHECK_EQ("... but not with SA_NODEFER", self_blocked, 0);

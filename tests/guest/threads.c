@@ -178,8 +178,8 @@ int main(void)
 	void *tid0, *tid1;
 	pthread_join(t[0], &tid0);
 	pthread_join(t[1], &tid1);
-	CHECK((intptr_t)tid0 != pid && (intptr_t)tid1 != pid &&
-		  tid0 != tid1 && (intptr_t)tid0 > 0,
+	CHECK((intptr_t)tid0 != pid && (intptr_t)tid1 != pid && tid0 != tid1 &&
+		  (intptr_t)tid0 > 0,
 	      "other threads have their own tids");
 	errno = 0;
 	CHECK_ERR("tgkill to a thread that exited is ESRCH",
@@ -238,8 +238,7 @@ int main(void)
 	CHECK_EQ("sched_yield", sched_yield(), 0);
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CHECK_OK("sched_getaffinity",
-		 sched_getaffinity(0, sizeof(set), &set));
+	CHECK_OK("sched_getaffinity", sched_getaffinity(0, sizeof(set), &set));
 	CHECK(CPU_ISSET(0, &set), "... includes CPU 0");
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
