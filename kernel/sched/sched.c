@@ -28,8 +28,10 @@
  */
 #include "sched.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "proc.h"
+#include "stop.h"
 #include "vm.h"
 #include "wait.h"
 #include "x86.h"
@@ -212,6 +214,12 @@ static bool sched_poll(uint64_t now)
 
 	wait_run_pollers();
 	kicked = false;
+	if (stop_take()) {
+		/* The monitor is stopping the instance: SIGTERM from
+		 * outside (si_pid 0). */
+		struct ksiginfo info = {.code = 0 /* SI_USER */};
+		signal_send_process(KSIGTERM, &info);
+	}
 	if (now >= timers_due)
 		timers_due = signal_timers_run(now);
 	for (struct task **pp = &waiters; *pp;) {

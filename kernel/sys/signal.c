@@ -28,6 +28,7 @@
 #include "ksignal.h"
 #include "proc.h"
 #include "sched.h"
+#include "stop.h"
 #include "syscall.h"
 #include "uaccess.h"
 #include "wait.h"
@@ -481,6 +482,8 @@ static long sys_rt_sigaction(int sig, const struct ksigaction *act,
 		return 0;
 	n.mask &= ~UNBLOCKABLE;
 	actions[sig - 1] = n;
+	if (sig == KSIGTERM && n.handler != SIG_DFL)
+		stop_enable(); /* the program wants a say in stopping */
 	/* POSIX: setting SIG_IGN (or SIG_DFL for a default-ignored signal)
 	 * discards it where it is pending. */
 	if (sig_ignored(sig)) {

@@ -20,21 +20,21 @@
 #include "tap.h"
 
 /* <linux/futex.h> values (musl-gcc has no kernel headers). */
-#define FUTEX_WAIT_PRIVATE	   128
-#define FUTEX_WAKE_PRIVATE	   129
-#define FUTEX_REQUEUE_PRIVATE	   131
-#define FUTEX_CMP_REQUEUE_PRIVATE  132
-#define FUTEX_WAKE_OP_PRIVATE	   133
-#define FUTEX_WAIT_BITSET_PRIVATE  137
-#define FUTEX_WAKE_BITSET_PRIVATE  138
+#define FUTEX_WAIT_PRIVATE	  128
+#define FUTEX_WAKE_PRIVATE	  129
+#define FUTEX_REQUEUE_PRIVATE	  131
+#define FUTEX_CMP_REQUEUE_PRIVATE 132
+#define FUTEX_WAKE_OP_PRIVATE	  133
+#define FUTEX_WAIT_BITSET_PRIVATE 137
+#define FUTEX_WAKE_BITSET_PRIVATE 138
 #define FUTEX_OP(op, oparg, cmp, cmparg)                                       \
-	(((op & 0xf) << 28) | ((cmp & 0xf) << 24) | ((oparg & 0xfff) << 12) | \
+	(((op & 0xf) << 28) | ((cmp & 0xf) << 24) | ((oparg & 0xfff) << 12) |  \
 	 (cmparg & 0xfff))
-#define FUTEX_OP_SET   0
+#define FUTEX_OP_SET	0
 #define FUTEX_OP_CMP_EQ 0
 
-static long futex(uint32_t *w, int op, uint32_t val, uintptr_t t,
-		  uint32_t *w2, uint32_t val3)
+static long futex(uint32_t *w, int op, uint32_t val, uintptr_t t, uint32_t *w2,
+		  uint32_t val3)
 {
 	return syscall(SYS_futex, w, op, val, t, w2, val3);
 }
@@ -135,11 +135,9 @@ int main(void)
 	struct waiter bits = {&word_a, 0x1};
 	start_waiters(t, &bits, 1);
 	CHECK_EQ("WAKE_BITSET with other bits wakes nobody",
-		 futex(&word_a, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, NULL, 0x2),
-		 0);
+		 futex(&word_a, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, NULL, 0x2), 0);
 	CHECK_EQ("WAKE_BITSET with a shared bit wakes it",
-		 futex(&word_a, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, NULL, 0x3),
-		 1);
+		 futex(&word_a, FUTEX_WAKE_BITSET_PRIVATE, 1, 0, NULL, 0x3), 1);
 	join_all(t, 1);
 
 	/* WAKE_OP: word_b = 5; wake on a; wake on b if old b == 0. */
@@ -168,14 +166,14 @@ int main(void)
 	pthread_kill(t[0], SIGUSR1);
 	void *err;
 	pthread_join(t[0], &err);
-	CHECK_EQ("a handled signal ends FUTEX_WAIT with EINTR",
-		 (intptr_t)err, EINTR);
+	CHECK_EQ("a handled signal ends FUTEX_WAIT with EINTR", (intptr_t)err,
+		 EINTR);
 
 	struct timespec ts = {0, 20000000};
 	errno = 0;
-	CHECK_ERR("FUTEX_WAIT with a timeout: ETIMEDOUT",
-		  futex(&word_a, FUTEX_WAIT_PRIVATE, 0, (uintptr_t)&ts, NULL,
-			0),
-		  ETIMEDOUT);
+	CHECK_ERR(
+	    "FUTEX_WAIT with a timeout: ETIMEDOUT",
+	    futex(&word_a, FUTEX_WAIT_PRIVATE, 0, (uintptr_t)&ts, NULL, 0),
+	    ETIMEDOUT);
 	return tap_done("futex_threads");
 }

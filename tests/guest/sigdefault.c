@@ -11,7 +11,11 @@
  *   unblock SIGTERM raised while blocked, then unblocked          143
  *   alarm   alarm(1), then pause()              142 (SIGALRM)
  * Each prints "sigdefault: dying by NAME" first and "still alive" if it
- * survives (which it must not).
+ * survives (which it must not).  For the graceful stop on kiln-vmm
+ * (tests/e2e/vmm.sh sends SIGTERM to the monitor after "ready"):
+ *   wait-term    catches SIGTERM, prints who sent it, exits 42
+ *   wait-ignore  ignores SIGTERM (the monitor's second SIGTERM stops it)
+ *   wait-default keeps the default (the monitor stops at once: 143)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +34,35 @@ static void *kill_main(void *arg)
 	return NULL;
 }
 
+static void on_term(int sig, siginfo_t *si, void *uc)
+{
+	printf("sigdefault: got SIGTERM from pid %d\n", (int)si->si_pid);
+	fflush(stdout);
+	_exit(42);
+}
+
+/* Waits for the monitor's SIGTERM with the given disposition. */
+static void wait_for_stop(const char *how)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	if (!strcmp(how, "wait-term")) {
+		sa.sa_sigaction = on_term;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGTERM, &sa, NULL);
+	} else if (!strcmp(how, "wait-ignore")) {
+		signal(SIGTERM, SIG_IGN);
+	}
+	printf("sigdefault: ready for SIGTERM (%s)\n", how);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static void die(const char *how)
 {
+	if (!strncmp(how, "wait-", 5))
+		wait_for_stop(how);
 	printf("sigdefault: dying by %s\n", how);
 	fflush(stdout);
 	if (!strcmp(how, "pipe")) {
