@@ -37,7 +37,7 @@ struct task {
 	struct arch_thread arch; /* first: 16-byte aligned FPU image */
 	int tid;
 	enum task_state state;
-	void *kstack; /* vmalloc'd, KERNEL_STACK_SIZE; NULL: boot stack */
+	void *kstack;	      /* its memory block (sched.c); NULL: boot stack */
 	struct trapframe *tf; /* the user registers, top of kstack */
 	uint64_t slice_end;   /* monotonic ns when its time slice ends */
 

@@ -97,17 +97,29 @@ static struct task *rq_pop(void)
 	return t;
 }
 
+/* A thread's memory is one vmalloc block: its kernel stack, then its
+ * struct task in the last page (an overflowing stack runs into the guard
+ * page below the block, not into the task).  Blocks of exited threads
+ * are kept for reuse: the vmalloc area never reuses addresses, so a
+ * program that keeps creating threads would otherwise use up page-table
+ * pages. */
+#define TASK_BLOCK_PAGES (KERNEL_STACK_SIZE / PAGE_SIZE + 1)
+#define TASK_CACHE_MAX	 32
+_Static_assert(sizeof(struct task) <= PAGE_SIZE, "struct task fits a page");
+
+static void *task_cache[TASK_CACHE_MAX];
+static int task_cached;
+
 struct task *sched_spawn(const struct trapframe *tf)
 {
-	struct task *t = kzalloc(sizeof(*t));
-	if (!t)
+	void *block =
+	    task_cached ? task_cache[--task_cached] : vmalloc(TASK_BLOCK_PAGES);
+	if (!block)
 		return NULL;
-	t->kstack = vmalloc(KERNEL_STACK_SIZE / PAGE_SIZE);
-	if (!t->kstack) {
-		kfree(t);
-		return NULL;
-	}
-	uint64_t top = (uint64_t)t->kstack + KERNEL_STACK_SIZE;
+	struct task *t = (struct task *)((char *)block + KERNEL_STACK_SIZE);
+	memset(t, 0, sizeof(*t));
+	t->kstack = block;
+	uint64_t top = (uint64_t)block + KERNEL_STACK_SIZE;
 	t->tf = (struct trapframe *)(top - sizeof(struct trapframe));
 	*t->tf = *tf;
 	arch_thread_init(&t->arch, top);
@@ -168,8 +180,10 @@ static void sched_reap(void)
 	dead_task = NULL;
 	if (t == &boot_task)
 		return; /* static, on the boot stack */
-	vmalloc_free(t->kstack, KERNEL_STACK_SIZE / PAGE_SIZE);
-	kfree(t);
+	if (task_cached < TASK_CACHE_MAX)
+		task_cache[task_cached++] = t->kstack;
+	else
+		vmalloc_free(t->kstack, TASK_BLOCK_PAGES);
 }
 
 static void sched_switch(struct task *next)

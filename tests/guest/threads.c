@@ -159,6 +159,13 @@ int main(void)
 		good += pthread_join(t[i], &ret) == 0 && (intptr_t)ret == i;
 	CHECK_EQ("100 threads joined with their return values", good, NJOIN);
 
+	/* Churn: thread after thread, each gone before the next. */
+	good = 0;
+	for (int i = 0; i < 2000; i++)
+		good += pthread_create(&t[0], NULL, return_arg, NULL) == 0 &&
+			pthread_join(t[0], NULL) == 0;
+	CHECK_EQ("2000 threads created and joined in turn", good, 2000);
+
 	/* Thread-local storage. */
 	good = 0;
 	for (int i = 0; i < NTHREADS; i++)
