@@ -11,11 +11,13 @@
  * in sigdefault.c.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -491,6 +493,40 @@ static void test_timers(void)
 	CHECK_EQ("with SA_RESTART the read goes on and gets the data", n, 4);
 	CHECK_EQ("... after the handler ran", hits, 1);
 	pthread_join(t, NULL);
+
+	/* poll and epoll_wait are never restarted (Linux's rule). */
+	struct pollfd pfd = {.fd = rfds[0], .events = POLLIN};
+	set_timer_ms(30, 0);
+	errno = 0;
+	CHECK_ERR("poll interrupted even with SA_RESTART: EINTR",
+		  poll(&pfd, 1, 5000), EINTR);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN}, out;
+	epoll_ctl(ep, EPOLL_CTL_ADD, rfds[0], &ev);
+	set_timer_ms(30, 0);
+	errno = 0;
+	CHECK_ERR("epoll_wait interrupted even with SA_RESTART: EINTR",
+		  epoll_wait(ep, &out, 1, 5000), EINTR);
+	close(ep);
+
+	/* ppoll's mask lets a blocked signal in for the call only. */
+	sigset_t usr1, none, cur;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	on(SIGUSR1, record, 0);
+	hits = 0;
+	pthread_create(&t, NULL, send_usr1_later, NULL);
+	struct timespec five = {5, 0};
+	errno = 0;
+	CHECK_ERR("ppoll with an empty mask: a blocked SIGUSR1 gets in, EINTR",
+		  ppoll(&pfd, 1, &five, &none), EINTR);
+	CHECK_EQ("... its handler ran", hits, 1);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	CHECK(sigismember(&cur, SIGUSR1), "... and SIGUSR1 is blocked again");
+	pthread_join(t, NULL);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	close(rfds[0]);
 	close(rfds[1]);
 	signal(SIGALRM, SIG_DFL);
