@@ -172,6 +172,7 @@ static void signal_queue(struct task *t, int sig, const struct ksiginfo *info)
 	if (!(t->sig_pending & SIGBIT(sig)))
 		info_fill(&t->sig_info[sig - 1], sig, info);
 	t->sig_pending |= SIGBIT(sig);
+	sched_kick(); /* a sigtimedwait may be waiting for it, blocked */
 	if (t->sig_blocked & SIGBIT(sig))
 		return;
 	if (sig_kills(sig))
@@ -210,6 +211,7 @@ void signal_send_process(int sig, const struct ksiginfo *info)
 	if (!(shared_pending & SIGBIT(sig)))
 		info_fill(&shared_info[sig - 1], sig, info);
 	shared_pending |= SIGBIT(sig);
+	sched_kick();
 }
 
 void signal_raise_pipe(void)

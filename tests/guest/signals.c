@@ -287,6 +287,16 @@ static void *send_usr1_later(void *arg)
 	return NULL;
 }
 
+static void *sigwait_usr2(void *arg)
+{
+	sigset_t w;
+	int sig = 0;
+	sigemptyset(&w);
+	sigaddset(&w, SIGUSR2);
+	sigwait(&w, &sig);
+	return (void *)(intptr_t)sig;
+}
+
 static void test_masks(void)
 {
 	sigset_t set, old, pend;
@@ -339,6 +349,17 @@ static void test_masks(void)
 	errno = 0;
 	CHECK_ERR("sigtimedwait with nothing pending times out: EAGAIN",
 		  sigtimedwait(&w, &si, &ts), EAGAIN);
+
+	/* sigwait in one thread takes a signal another thread sends while
+	 * every thread blocks it. */
+	pthread_t waiter;
+	pthread_create(&waiter, NULL, sigwait_usr2, NULL);
+	usleep(20000);
+	kill(getpid(), SIGUSR2);
+	void *got;
+	pthread_join(waiter, &got);
+	CHECK_EQ("sigwait in another thread takes a process SIGUSR2",
+		 (intptr_t)got, SIGUSR2);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sigprocmask(SIG_UNBLOCK, &w, NULL);
 }
