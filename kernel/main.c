@@ -15,6 +15,7 @@
 #include "mm.h"
 #include "net.h"
 #include "proc.h"
+#include "sched.h"
 #include "syscall.h"
 #include "vm.h"
 #include "x86.h"
@@ -131,6 +132,8 @@ static void cmdline_parse(bool early)
 				console_exit_com2 = true;
 			else if (!strcmp(w, "kiln.debug"))
 				kernel_debug = true;
+			else if (!strcmp(w, "kiln.strace"))
+				syscall_trace = true;
 			else if (!strcmp(w, "kiln.test=panic"))
 				test_panic = true;
 			else if (!strcmp(w, "kiln.test=fault"))
@@ -229,6 +232,7 @@ void kmain(uint64_t start_info)
 	vm_init();
 	clock_init();
 	apic_init();
+	sched_init();
 	syscall_init();
 	if (test_panic)
 		panic("test panic requested on the command line "

@@ -36,6 +36,19 @@ $(TESTS_OUT)/guest/static-pie/%: tests/guest/%.c tests/guest/tap.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -static-pie $(GUEST_CFLAGS) -o $@ $<
 
+# Go programs (tests/guest/go/*.go, one file each): static binaries from
+# Debian's golang-go, for the runtime's use of threads and signals
+# (tests/e2e/go.sh).  Go's build cache is the user's, or build/go-cache
+# without a HOME.
+GO_NAMES := $(sort $(notdir $(basename $(wildcard tests/guest/go/*.go))))
+GO_GUESTS := $(addprefix $(TESTS_OUT)/go/,$(GO_NAMES))
+GO_ENV := CGO_ENABLED=0 $(if $(HOME),,GOCACHE=$(abspath $(B))/go-cache)
+
+$(TESTS_OUT)/go/%: tests/guest/go/%.go
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GO      $@")
+	$(Q)env $(GO_ENV) go build -trimpath -o $@ $<
+
 # Fixtures for tests/e2e/bad_input.sh.  The bad ELF files are crafted by a
 # script (no 32-bit toolchain needed); needlib runs with its library found
 # through DT_RUNPATH; needlib-missing is linked against a library that is
@@ -79,7 +92,7 @@ $(TESTS_OUT)/unit-tests.list: $(UNIT_TESTS) tests-force
 	$(Q)cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
 
 TESTS_TARGETS := $(GUEST_STATIC) $(GUEST_DYNAMIC) $(GUEST_STATIC_PIE) \
-	$(TEST_FIXTURES) \
+	$(GO_GUESTS) $(TEST_FIXTURES) \
 	$(TESTS_OUT)/unit-tests.list $(UNIT_TESTS)
 ALL_TARGETS += $(TESTS_TARGETS)
 
@@ -87,7 +100,7 @@ tests: $(TESTS_TARGETS)
 
 # Only what this file builds itself (not the other parts' unit tests).
 tests-guest: $(GUEST_STATIC) $(GUEST_DYNAMIC) $(GUEST_STATIC_PIE) \
-	$(TEST_FIXTURES)
+	$(GO_GUESTS) $(TEST_FIXTURES)
 
 tests-force:
 

@@ -33,7 +33,9 @@ const char args_usage[] =
     "\n"
     "Exit status: the byte the guest writes to port 0xf4; 121 guest crash\n"
     "(triple fault), 122 memory too small, 124 timeout, 125 monitor or KVM\n"
-    "failure or bad arguments, 130/143 stopped by SIGINT/SIGTERM.\n";
+    "failure or bad arguments, 130/143 stopped by SIGINT/SIGTERM.  When\n"
+    "the guest asks for it, a first SIGTERM goes to the program instead\n"
+    "(graceful stop); a second one stops the VM.\n";
 
 /*
  * A network interface name the kernel would take (dev_valid_name()): 1 to

@@ -6,6 +6,9 @@
  *                      in one write, one exit for a whole buffer
  *   KILN_PORT_MARK     32-bit OUT of an enum kiln_mark: the monitor records
  *                      the time since it started (printed by --trace-boot)
+ *   KILN_PORT_STOP     32-bit OUT of KILN_STOP_READY: the guest passes a
+ *                      SIGTERM on to its program (main.c then raises
+ *                      KILN_STOP_GSI instead of stopping the VM)
  * Every address and length comes from the guest, so each goes through
  * mem_gpa(); a request that fails a check is dropped and counted, never
  * fatal to the monitor.
@@ -73,6 +76,8 @@ static void dev_kiln_io(struct vmm *vm, uint16_t port, int out, uint8_t *data,
 		dev_kiln_console(vm, v);
 	else if (port == KILN_PORT_MARK)
 		dev_kiln_mark(vm, v);
+	else if (port == KILN_PORT_STOP && v == KILN_STOP_READY)
+		vm->stop_ready = 1;
 	else
 		vm->bad_requests++;
 }
@@ -80,7 +85,7 @@ static void dev_kiln_io(struct vmm *vm, uint16_t port, int out, uint8_t *data,
 static const struct io_device dev_kiln = {
     .name = "kiln",
     .base = KILN_PORT_CONSOLE,
-    .len = KILN_PORT_MARK + 4 - KILN_PORT_CONSOLE,
+    .len = KILN_PORT_STOP + 4 - KILN_PORT_CONSOLE,
     .io = dev_kiln_io,
 };
 IO_DEVICE(dev_kiln);

@@ -272,6 +272,17 @@ static void kvm_exit_io(struct kvm_vm *k, struct vmm *vm)
 			data + (size_t)i * r->io.size, r->io.size);
 }
 
+/* One edge on the graceful-stop input: the IOAPIC latches an edge-
+ * triggered input on the rising edge. */
+static void kvm_stop_edge(struct kvm_vm *k)
+{
+	struct kvm_irq_level l = {.irq = KILN_STOP_GSI, .level = 1};
+
+	kvm_check(ioctl(k->vm_fd, KVM_IRQ_LINE, &l), "KVM_IRQ_LINE");
+	l.level = 0;
+	kvm_check(ioctl(k->vm_fd, KVM_IRQ_LINE, &l), "KVM_IRQ_LINE");
+}
+
 int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop)
 {
 	struct kvm_run *r = k->run;
@@ -281,6 +292,10 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop)
 	for (;;) {
 		if (*stop)
 			return -*stop;
+		if (vm->stop_pending) {
+			vm->stop_pending = 0;
+			kvm_stop_edge(k);
+		}
 		if (ioctl(k->vcpu_fd, KVM_RUN, 0UL) < 0) {
 			if (errno != EINTR && errno != EAGAIN)
 				kvm_check(-1, "KVM_RUN");

@@ -9,6 +9,10 @@
  * vCPU runs on this same thread, so a signal arriving during KVM_RUN makes
  * it return EINTR, and one arriving just before makes it return at once;
  * either way the run loop sees the recorded signal and stops the VM.
+ * Graceful stop (abi.h): once the guest has said it passes SIGTERM on to
+ * its program, the first SIGTERM is recorded as a stop request instead,
+ * which the run loop raises as an interrupt in the guest; the program
+ * then decides when to exit.  A second SIGTERM stops the VM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,9 +48,15 @@ void vmm_die(int status, const char *fmt, ...)
 
 static void main_on_signal(int sig)
 {
+	static volatile sig_atomic_t term_forwarded;
 	struct kvm_run *r = main_run;
 
-	main_stop = sig;
+	if (sig == SIGTERM && main_vm.stop_ready && !term_forwarded) {
+		term_forwarded = 1;
+		main_vm.stop_pending = 1;
+	} else {
+		main_stop = sig;
+	}
 	if (r != NULL)
 		r->immediate_exit = 1;
 }

@@ -127,6 +127,10 @@ struct vmm {
 	struct vmm_mark marks[VMM_MARKS_MAX];
 	unsigned long bad_requests; /* guest control-port requests ignored */
 	struct serial_regs serial;
+	/* Graceful stop (abi.h): the guest said it passes SIGTERM on, and
+	 * a SIGTERM is waiting to be raised on KILN_STOP_GSI. */
+	volatile sig_atomic_t stop_ready;
+	volatile sig_atomic_t stop_pending;
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */
@@ -317,6 +321,10 @@ void kvm_boot(struct kvm_vm *k, uint32_t entry);
  * (prints why, returns a KILN_EXIT_* status) or *stop becomes non-zero
  * (returns -*stop, the signal number).
  */
+/* Runs the vCPU until the guest exits (its status), a fatal exit (a
+ * KILN_EXIT_* status), or *stop is set (-*stop, the signal).  Before each
+ * entry, a pending graceful stop (vm->stop_pending) is raised as one edge
+ * on IOAPIC input KILN_STOP_GSI. */
 int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop);
 /*
  * Describes where the vCPU is in buf ("rip 0x..., halted").  Returns 1

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define KILN_ABI_VERSION 2
+#define KILN_ABI_VERSION 3
 
 /*
  * I/O ports.  0xf4 is QEMU's isa-debug-exit: the guest writes the exit
@@ -39,6 +39,23 @@
 /* A 32-bit OUT to KILN_PORT_MARK records a boot-timeline event (enum
  * kiln_mark) with the monitor's clock; used by bench/, costs one exit. */
 #define KILN_PORT_MARK 0x514
+
+/*
+ * Graceful stop (ABI 3).  A kernel that can pass a stop request on to its
+ * program routes IOAPIC input KILN_STOP_GSI (edge-triggered, active high)
+ * and then does a 32-bit OUT of KILN_STOP_READY to KILN_PORT_STOP.  From
+ * then on kiln-vmm answers its first SIGTERM by raising that input (one
+ * edge) instead of stopping the VM, and the kernel sends SIGTERM to the
+ * program (si_code SI_USER, si_pid 0, as from another process): the
+ * program may clean up and exit with a status of its choosing; without a
+ * handler SIGTERM's default action ends it with 143.  A second SIGTERM, or
+ * SIGINT, stops the VM at once as before.  kiln's kernel announces itself
+ * lazily, when the program first sets a SIGTERM disposition other than
+ * SIG_DFL: until then the default action and a hard stop are the same.
+ */
+#define KILN_PORT_STOP	0x518
+#define KILN_STOP_READY 1
+#define KILN_STOP_GSI	22
 
 struct kiln_console_req {
 	uint64_t gpa; /* guest-physical address of the bytes */

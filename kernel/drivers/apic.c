@@ -1,12 +1,13 @@
 /*
- * The local APIC (xAPIC, memory mapped), used for one thing so far: a
- * one-shot timer that wakes the CPU from hlt when a sleep ends.  Its
+ * The local APIC (xAPIC, memory mapped), used for one thing: the one-shot
+ * timer the scheduler arms for time slices, sleeps and timeouts.  Its
  * frequency is measured against the clock the first time it is needed,
  * so programs that never sleep never pay for the calibration.
  */
 #include "arch.h"
 #include "boot.h"
 #include "proc.h"
+#include "sched.h"
 #include "x86.h"
 
 #define APIC_PHYS	0xfee00000UL
@@ -23,6 +24,7 @@
 
 static volatile uint32_t *apic;
 static uint64_t apic_ticks_per_ms;
+static bool apic_timer_unmasked;
 
 static uint32_t apic_read(uint32_t reg)
 {
@@ -42,7 +44,11 @@ void apic_eoi(void)
 
 static void timer_irq(struct trapframe *tf)
 {
-	/* Nothing to do: the sleeper re-checks the clock after hlt. */
+	/* The scheduler looks at the clock on the way out; it only needs to
+	 * know that nothing is armed any more (the APIC's rate is measured,
+	 * so the interrupt may come a little before the time it was armed
+	 * for). */
+	sched_timer_fired();
 }
 
 void apic_init(void)
@@ -86,11 +92,10 @@ void apic_timer_oneshot(uint64_t ns)
 	uint64_t ticks = ns / 1000 * apic_ticks_per_ms / 1000 + 1;
 	if (ticks > 0xffffffff)
 		ticks = 0xffffffff;
-	apic_write(APIC_LVT_TIMER, VEC_TIMER);
+	/* Each register write is a VM exit: unmask the timer once. */
+	if (!apic_timer_unmasked) {
+		apic_write(APIC_LVT_TIMER, VEC_TIMER);
+		apic_timer_unmasked = true;
+	}
 	apic_write(APIC_TIMER_INIT, (uint32_t)ticks);
-}
-
-void apic_timer_cancel(void)
-{
-	apic_write(APIC_TIMER_INIT, 0);
 }

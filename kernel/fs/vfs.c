@@ -21,6 +21,7 @@
  */
 #include "vfs.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "uaccess.h"
 
@@ -468,7 +469,12 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n, bool user)
 		return -EBADF;
 	if (!f->ops->write)
 		return -EINVAL;
-	return f->ops->write(f, buf, MIN(n, FS_MAX_RW), &f->pos, user);
+	ssize_t r = f->ops->write(f, buf, MIN(n, FS_MAX_RW), &f->pos, user);
+	/* Nobody reads a pipe or socket any more: Linux also sends SIGPIPE
+	 * (which kills unless caught or ignored). */
+	if (r == -EPIPE)
+		signal_raise_pipe();
+	return r;
 }
 
 int vfs_check_positional(struct file *f, int64_t off)

@@ -4,7 +4,7 @@
 
 #define PAGE_SIZE	  4096UL       /* base page */
 #define HUGE_PAGE_SIZE	  0x200000UL   /* direct map granule */
-#define KERNEL_STACK_SIZE 32768	       /* per CPU kernel stack */
+#define KERNEL_STACK_SIZE 32768	       /* kernel stack of each thread */
 #define MAX_MEMMAP	  32	       /* memory map entries kept from boot */
 #define MAX_CMDLINE	  4096	       /* kernel command line bytes */
 #define MAX_ARGS	  256	       /* argv entries from the config */
@@ -23,6 +23,10 @@
 #define USER_PIE_BASE	 0x555555554000UL /* load base of PIE executables */
 #define USER_INTERP_BASE                                                       \
 	0x7fe000000000UL /* load base of ld.so (inside the mmap area) */
-#define USER_TOP 0x800000000000UL /* end of the lower half */
+#define USER_TOP	   0x800000000000UL /* end of the lower half */
+#define SCHED_SLICE_NS	   10000000ULL	    /* 10 ms: time slice of a thread */
+#define SCHED_MIN_TIMER_NS 10000ULL	    /* 10 us: shortest timer armed */
+#define MAX_THREADS	   4096		    /* live threads (clone: EAGAIN) */
+#define FUTEX_HASH_SIZE	   64		    /* futex wait queue buckets */
 
 #endif

@@ -30,6 +30,8 @@ struct syscall_desc {
 
 /* sys/syscall.c */
 void syscall_init(void);
+/* kiln.strace on the command line: log every syscall and its result. */
+extern bool syscall_trace;
 /* Name of a syscall number, from the kernel's name table ("?" if none). */
 const char *syscall_name(long nr);
 

@@ -2,11 +2,12 @@
  * Waiting, and telling waiters that something changed.
  *
  * The kernel runs the program's syscalls on one CPU with interrupts off,
- * so a wait needs no queue of sleepers: the waiter re-checks its own
- * condition every time the CPU wakes (an interrupt, or the timer armed at
- * the deadline) and halts again when it is not met.  Drivers that learn
- * about new input by looking rather than by interrupt (lwIP's input and
- * timers, later) register a poller, run before every check.
+ * so a wait needs no queue of sleepers: a blocked thread's condition is
+ * re-checked by the scheduler (kernel/sched/sched.c) whenever something
+ * may have changed (sched_kick, an interrupt, a deadline), and meanwhile
+ * other threads run or the CPU halts.  Drivers that learn about new input
+ * by looking rather than by interrupt (lwIP's input and timers) register
+ * a poller, run before every check.
  *
  * Blocking waits need nothing more.  epoll's edge triggering needs to know
  * that a file's readiness *may have changed* since it last looked, so files
@@ -22,13 +23,23 @@
 
 struct file;
 
-/* Waits until ready(arg) returns true (0) or the monotonic clock reaches
- * deadline_ns (-ETIMEDOUT); UINT64_MAX waits forever.  ready is called
- * with interrupts disabled, after the pollers, at least once (so a past
- * deadline is a non-blocking check) and again after every wake-up; it may
+/* Blocks the calling thread until ready(arg) returns true (0), the
+ * monotonic clock reaches deadline_ns (-ETIMEDOUT; UINT64_MAX waits
+ * forever), or a signal is pending for the thread (-EINTR: the caller
+ * returns -EINTR or a restart code, see signal.h).  ready is called with
+ * interrupts disabled, after the pollers, at least once (so a past
+ * deadline is a non-blocking check), then whenever the scheduler sees
+ * that something may have changed, possibly while another thread runs
+ * (so it must look only at the kernel objects arg points to); it may
  * have side effects (epoll harvests events in it) since the wait ends as
- * soon as it returns true.  A wait nothing can end hangs, as on Linux. */
+ * soon as it returns true, and it is not called again for that wait.
+ * Other threads run meanwhile, so after the wait the caller re-checks
+ * what it needs (another thread may have taken the data).  A wait
+ * nothing can end hangs, as on Linux. */
 int wait_until(bool (*ready)(void *arg), void *arg, uint64_t deadline_ns);
+/* The same, but a signal does not end it (for waits that must finish). */
+int wait_until_uninterruptible(bool (*ready)(void *arg), void *arg,
+			       uint64_t deadline_ns);
 
 /* Adds a poller: fn runs before every readiness check of every wait
  * (and in wait_run_pollers), with interrupts disabled.  next, if not
@@ -42,14 +53,18 @@ void wait_register_poller(void (*fn)(void), uint64_t (*next)(void));
 /* Runs every poller once (a non-blocking socket operation calls this
  * before looking at its queue). */
 void wait_run_pollers(void);
+/* The earliest time (monotonic ns) a poller must run again; UINT64_MAX
+ * when none needs to. */
+uint64_t wait_pollers_due(uint64_t now);
 
 #define WAIT_MAX_POLLERS    8		  /* registered pollers */
 #define WAIT_POLL_PERIOD_NS 10000000ULL	  /* 10 ms: pollers without next */
 #define WAIT_MAX_SLEEP_NS   1000000000ULL /* 1 s: longest single halt */
 
-/* Sleeps until the monotonic clock reaches deadline_ns, running the
- * pollers (the network keeps answering) on every wake-up. */
-void wait_sleep_until(uint64_t deadline_ns);
+/* Sleeps until the monotonic clock reaches deadline_ns (0) or a signal
+ * arrives (-EINTR); other threads and the pollers (the network) run
+ * meanwhile. */
+int wait_sleep_until(uint64_t deadline_ns);
 
 /* Reads the program's struct timespec at uts as nanoseconds: 0, -EFAULT,
  * or -EINVAL for a negative time or tv_nsec outside [0, 1e9).  Values
@@ -65,9 +80,11 @@ uint64_t wait_deadline_after(uint64_t ns);
  * (UINT64_MAX for a NULL uts: no timeout).  0, -EFAULT, or -EINVAL for a
  * negative time or tv_nsec outside [0, 1e9). */
 int wait_user_timespec(const void *uts, uint64_t *deadline);
-/* Checks a signal mask argument, accepted and ignored until signals are
- * delivered: NULL is fine, else size must be 8 (-EINVAL) and the mask
- * readable (-EFAULT), as Linux checks it. */
+/* The signal mask argument of ppoll, pselect6 and epoll_pwait: NULL is
+ * fine, else size must be 8 (-EINVAL) and the mask readable (-EFAULT), as
+ * Linux checks it.  On success the mask replaces the thread's blocked
+ * set for the call: signal_restore_mask() puts the old one back unless a
+ * signal handler runs first (then sigreturn does, as on Linux). */
 int wait_user_sigmask(const void *umask, size_t size);
 
 /* ---- readiness ---- */

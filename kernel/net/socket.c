@@ -52,6 +52,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "net.h"
 #include "proc.h"
@@ -749,6 +750,13 @@ int sock_listen(struct file *f, int backlog)
 	return 0;
 }
 
+/* A blocking wait that ended early: SO_RCVTIMEO/SO_SNDTIMEO ran out
+ * (EAGAIN) or a signal came (restarted or EINTR, per SA_RESTART). */
+static int sock_wait_error(int w)
+{
+	return w == -EINTR ? -ERESTARTSYS : -EAGAIN;
+}
+
 static bool sock_can_accept(void *arg)
 {
 	struct sock *s = arg;
@@ -772,9 +780,10 @@ int sock_accept(struct file *f, unsigned int fflags, struct sock_addr *peer,
 	while (!ls->acc_head) {
 		if (sock_nonblock(f, 0))
 			return -EAGAIN;
-		if (wait_until(sock_can_accept, ls,
-			       sock_deadline(ls->rcvtimeo)) == -ETIMEDOUT)
-			return -EAGAIN;
+		int w = wait_until(sock_can_accept, ls,
+				   sock_deadline(ls->rcvtimeo));
+		if (w)
+			return sock_wait_error(w);
 		if (ls->state != SS_LISTEN)
 			return -EINVAL;
 	}
@@ -813,6 +822,7 @@ static int sock_tcp_connect(struct sock *s, struct file *f,
 {
 	ip_addr_t ip;
 	err_t e;
+	int w;
 
 	if (!a)
 		return -EOPNOTSUPP; /* AF_UNSPEC: no disconnect for TCP */
@@ -869,8 +879,10 @@ static int sock_tcp_connect(struct sock *s, struct file *f,
 	if (sock_nonblock(f, 0))
 		return -EINPROGRESS;
 wait:
-	if (wait_until(sock_connect_done, s, sock_deadline(s->sndtimeo)) ==
-	    -ETIMEDOUT)
+	w = wait_until(sock_connect_done, s, sock_deadline(s->sndtimeo));
+	if (w == -EINTR)
+		return -ERESTARTSYS;
+	if (w == -ETIMEDOUT)
 		return -EINPROGRESS; /* SO_SNDTIMEO ran out, as on Linux */
 	if (s->state == SS_CONNECTED)
 		return 0;
@@ -929,7 +941,7 @@ static int sock_tcp_send_error(struct sock *s)
 	if (s->error)
 		return -sock_take_error(s);
 	if (s->wr_shut || s->state != SS_CONNECTED || !s->tcp)
-		return -EPIPE; /* SIGPIPE comes with signal delivery */
+		return -EPIPE; /* the syscall layer raises SIGPIPE */
 	return 0;
 }
 
@@ -948,8 +960,9 @@ static ssize_t sock_tcp_send(struct sock *s, struct file *f,
 	while (s->state == SS_CONNECTING) {
 		if (nonblock)
 			return -EAGAIN;
-		if (wait_until(sock_connect_done, s, deadline) == -ETIMEDOUT)
-			return -EAGAIN;
+		int w = wait_until(sock_connect_done, s, deadline);
+		if (w)
+			return sock_wait_error(w);
 	}
 	r = sock_tcp_send_error(s);
 	if (r)
@@ -976,9 +989,9 @@ static ssize_t sock_tcp_send(struct sock *s, struct file *f,
 				r = -EAGAIN;
 				break;
 			}
-			if (wait_until(sock_tcp_can_send, s, deadline) ==
-			    -ETIMEDOUT) {
-				r = -EAGAIN;
+			int w = wait_until(sock_tcp_can_send, s, deadline);
+			if (w) {
+				r = sock_wait_error(w);
 				break;
 			}
 			continue;
@@ -1004,9 +1017,9 @@ static ssize_t sock_tcp_send(struct sock *s, struct file *f,
 					r = nonblock ? -EAGAIN : -ENOBUFS;
 				break;
 			}
-			if (wait_until(sock_tcp_can_send, s, deadline) ==
-			    -ETIMEDOUT) {
-				r = -EAGAIN;
+			int w = wait_until(sock_tcp_can_send, s, deadline);
+			if (w) {
+				r = sock_wait_error(w);
 				break;
 			}
 			continue;
@@ -1192,10 +1205,11 @@ static ssize_t sock_tcp_recv(struct sock *s, struct file *f,
 				continue;
 			return -EAGAIN;
 		}
-		if (wait_until(sock_tcp_can_recv, s, deadline) == -ETIMEDOUT) {
+		int w = wait_until(sock_tcp_can_recv, s, deadline);
+		if (w) {
 			if (done)
 				break;
-			return -EAGAIN;
+			return sock_wait_error(w);
 		}
 	}
 	return (ssize_t)done;
@@ -1230,9 +1244,10 @@ static ssize_t sock_udp_recv_dgram(struct sock *s, struct file *f,
 			return 0;
 		if (sock_nonblock(f, flags))
 			return -EAGAIN;
-		if (wait_until(sock_udp_can_recv, s,
-			       sock_deadline(s->rcvtimeo)) == -ETIMEDOUT)
-			return -EAGAIN;
+		int w = wait_until(sock_udp_can_recv, s,
+				   sock_deadline(s->rcvtimeo));
+		if (w)
+			return sock_wait_error(w);
 	}
 	d = s->dg_head;
 	len = d->p->tot_len;

@@ -1,13 +1,11 @@
 /*
  * The waiting primitive and readiness notification (see wait.h).
  *
- * wait_until is sleep_until (kernel/sys/time.c) with a condition: check
- * with interrupts off, arm the APIC one-shot timer for the deadline, then
- * "sti; hlt" (an interrupt that arrived since the check is taken right
- * after sti and ends the hlt, so no wake-up is lost), "cli", check again.
- * Any interrupt ends the halt; the condition decides whether the wait is
- * over.  When threads come, this loop is where the scheduler runs another
- * thread instead of halting.
+ * wait_until checks its condition once with interrupts off and, when it
+ * is not met, hands the condition to the scheduler (sched_block), which
+ * runs other threads or halts the CPU until the condition, the deadline
+ * or a signal ends the wait.  An interrupt that arrives while halting is
+ * taken right after "sti" and ends the "hlt", so no wake-up is lost.
  */
 #include "wait.h"
 
@@ -15,6 +13,8 @@
 
 #include "arch.h"
 #include "proc.h"
+#include "sched.h"
+#include "ksignal.h"
 #include "uaccess.h"
 #include "x86.h"
 
@@ -43,8 +43,7 @@ void wait_run_pollers(void)
 		wait_pollers[i].fn();
 }
 
-/* The earliest time a poller must run again (UINT64_MAX: none). */
-static uint64_t wait_pollers_due(uint64_t now)
+uint64_t wait_pollers_due(uint64_t now)
 {
 	uint64_t due = UINT64_MAX;
 
@@ -65,40 +64,28 @@ uint64_t wait_deadline_after(uint64_t ns)
 	return now + ns;
 }
 
+static int wait_common(bool (*ready)(void *arg), void *arg,
+		       uint64_t deadline_ns, bool intr)
+{
+	wait_run_pollers();
+	if (ready(arg))
+		return 0;
+	if (intr && signal_pending(current))
+		return -EINTR;
+	if (clock_monotonic_ns() >= deadline_ns)
+		return -ETIMEDOUT;
+	return sched_block(ready, arg, deadline_ns, intr);
+}
+
 int wait_until(bool (*ready)(void *arg), void *arg, uint64_t deadline_ns)
 {
-	bool armed = false;
-	int r;
+	return wait_common(ready, arg, deadline_ns, true);
+}
 
-	for (;;) {
-		wait_run_pollers();
-		if (ready(arg)) {
-			r = 0;
-			break;
-		}
-		uint64_t now = clock_monotonic_ns();
-		if (now >= deadline_ns) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		/* Wake at the deadline or when a poller is due, whichever
-		 * comes first; a poller already due runs at once.  Without
-		 * either only an interrupt can change anything; the timer
-		 * still fires once a second so that a wait never depends on
-		 * one interrupt not being lost (and the APIC's 32-bit count
-		 * never overflows). */
-		uint64_t wake = MIN(deadline_ns, wait_pollers_due(now));
-		if (wake <= now)
-			continue;
-		uint64_t sleep = MIN(wake - now, WAIT_MAX_SLEEP_NS);
-		apic_timer_oneshot(sleep);
-		armed = true;
-		irq_enable_and_halt();
-		irq_disable();
-	}
-	if (armed)
-		apic_timer_cancel();
-	return r;
+int wait_until_uninterruptible(bool (*ready)(void *arg), void *arg,
+			       uint64_t deadline_ns)
+{
+	return wait_common(ready, arg, deadline_ns, false);
 }
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -108,9 +95,10 @@ static bool wait_never(void *arg)
 	return false;
 }
 
-void wait_sleep_until(uint64_t deadline_ns)
+int wait_sleep_until(uint64_t deadline_ns)
 {
-	wait_until(wait_never, NULL, deadline_ns);
+	int r = wait_until(wait_never, NULL, deadline_ns);
+	return r == -ETIMEDOUT ? 0 : r;
 }
 
 int user_timespec_ns(const void *uts, uint64_t *ns)
@@ -154,6 +142,7 @@ int wait_user_sigmask(const void *umask, size_t size)
 		return -EINVAL;
 	if (copy_from_user(&mask, umask, sizeof(mask)))
 		return -EFAULT;
+	signal_set_temp_mask(mask);
 	return 0;
 }
 
@@ -187,6 +176,8 @@ void file_notify(struct file *f, unsigned int events)
 {
 	struct file_watch *w, *next;
 
+	/* A blocked thread may be waiting for this file. */
+	sched_kick();
 	/* Callbacks never detach another watcher of this file, but may
 	 * cascade into the watchers of other files (an epoll instance
 	 * tells those who watch it); take next first all the same. */

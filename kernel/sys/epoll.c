@@ -457,9 +457,11 @@ static long do_epoll_wait(int epfd, struct epoll_event *uevents, int max,
 		return -EINVAL;
 	}
 	h.ep = f->priv;
-	wait_until(ep_harvest, &h, deadline);
+	int r = wait_until(ep_harvest, &h, deadline);
 	file_put(f);
-	return h.err ? h.err : h.n;
+	if (h.err)
+		return h.err;
+	return r == -EINTR ? -EINTR : h.n; /* Linux's epoll never restarts */
 }
 
 static uint64_t ep_deadline_ms(int timeout_ms)

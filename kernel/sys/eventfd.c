@@ -11,6 +11,7 @@
  */
 #include "../fs/vfs.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "syscall.h"
 #include "uaccess.h"
@@ -41,10 +42,11 @@ static ssize_t eventfd_read(struct file *f, void *buf, size_t n, uint64_t *pos,
 
 	if (n < sizeof(v))
 		return -EINVAL;
-	if (e->count == 0) {
+	while (e->count == 0) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		wait_until(eventfd_nonzero, e, UINT64_MAX);
+		if (wait_until(eventfd_nonzero, e, UINT64_MAX) == -EINTR)
+			return -ERESTARTSYS;
 	}
 	v = e->semaphore ? 1 : e->count;
 	e->count -= v;
@@ -78,10 +80,11 @@ static ssize_t eventfd_write(struct file *f, const void *buf, size_t n,
 		return -EFAULT;
 	if (add.v == EVENTFD_MAX)
 		return -EINVAL;
-	if (!eventfd_fits(&add)) {
+	while (!eventfd_fits(&add)) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		wait_until(eventfd_fits, &add, UINT64_MAX);
+		if (wait_until(eventfd_fits, &add, UINT64_MAX) == -EINTR)
+			return -ERESTARTSYS;
 	}
 	e->count += add.v;
 	file_notify(f, POLLIN);

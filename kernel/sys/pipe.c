@@ -21,6 +21,7 @@
  */
 #include "../fs/vfs.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "syscall.h"
 #include "uaccess.h"
@@ -110,7 +111,8 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos,
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		wait_until(pipe_can_read, p, UINT64_MAX);
+		if (wait_until(pipe_can_read, p, UINT64_MAX) == -EINTR)
+			return -ERESTARTSYS;
 	}
 	was_writable = pipe_writable_now(p);
 	r = pipe_take(p, buf, n, user);
@@ -174,7 +176,8 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t n,
 		}
 		if (f->flags & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
-		wait_until(pipe_can_write, &space, UINT64_MAX);
+		if (wait_until(pipe_can_write, &space, UINT64_MAX) == -EINTR)
+			return done ? (ssize_t)done : -ERESTARTSYS;
 	}
 }
 

@@ -16,6 +16,7 @@
  */
 #include "../fs/vfs.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "proc.h"
 #include "syscall.h"
@@ -84,9 +85,12 @@ static long do_poll(struct pollfd *ufds, unsigned int nfds, uint64_t deadline)
 			return -EFAULT;
 		}
 	}
-	wait_until(poll_scan, &s, deadline);
-	r = s.ready;
-	if (nfds && copy_to_user(ufds, s.fds, size))
+	/* Interrupted with nothing ready: EINTR once a handler ran. */
+	if (wait_until(poll_scan, &s, deadline) == -EINTR)
+		r = -ERESTARTNOHAND;
+	else
+		r = s.ready;
+	if (r >= 0 && nfds && copy_to_user(ufds, s.fds, size))
 		r = -EFAULT;
 	kfree(s.fds);
 	return r;
@@ -211,7 +215,10 @@ static long do_select(int n, uint64_t *usets[3], uint64_t deadline)
 			file_put(f);
 	}
 	if (!r) {
-		wait_until(select_scan, s, deadline);
+		if (wait_until(select_scan, s, deadline) == -EINTR) {
+			kfree(s);
+			return -ERESTARTNOHAND; /* sets left as they were */
+		}
 		r = s->ready;
 		for (int i = 0; i < 3; i++)
 			if (usets[i] &&

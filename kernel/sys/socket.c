@@ -16,6 +16,7 @@
 #include "../fs/vfs.h"
 #include "../net/socket.h"
 
+#include "ksignal.h"
 #include "mm.h"
 #include "syscall.h"
 #include "uaccess.h"
@@ -327,6 +328,15 @@ SYSCALL_REGISTER(__NR_getpeername, getpeername, sys_getpeername);
 
 /* ---- data ---- */
 
+/* A send on a socket that can no longer send (EPIPE) also raises SIGPIPE
+ * unless MSG_NOSIGNAL says not to. */
+static long send_signal_pipe(long r, int flags)
+{
+	if (r == -EPIPE && !(flags & MSG_NOSIGNAL))
+		signal_raise_pipe();
+	return r;
+}
+
 static long sys_sendto(int fd, const void *buf, size_t len, int flags,
 		       const void *uaddr, int alen)
 {
@@ -350,7 +360,8 @@ static long sys_sendto(int fd, const void *buf, size_t len, int flags,
 			goto put;
 		have_to = r == 0; /* AF_UNSPEC: as without an address */
 	}
-	r = sock_send(f, &v, 1, len, flags, have_to ? &to : NULL, true);
+	r = send_signal_pipe(
+	    sock_send(f, &v, 1, len, flags, have_to ? &to : NULL, true), flags);
 put:
 	file_put(f);
 	return r;
@@ -414,8 +425,9 @@ static long do_sendmsg(struct file *f, struct user_msghdr *umsg, int flags)
 	r = iov_from_user(m.msg_iov, m.msg_iovlen, &iov, &total);
 	if (r)
 		return r;
-	r = sock_send(f, iov, (int)m.msg_iovlen, total, flags,
-		      have_to ? &to : NULL, true);
+	r = send_signal_pipe(sock_send(f, iov, (int)m.msg_iovlen, total, flags,
+				       have_to ? &to : NULL, true),
+			     flags);
 	kfree(iov);
 	return r;
 }

@@ -6,6 +6,7 @@
  * says what it is.
  */
 #include "arch.h"
+#include "sched.h"
 #include "syscall.h"
 
 #define NR_MAX 512
@@ -40,6 +41,17 @@ void syscall_init(void)
 	}
 }
 
+bool syscall_trace;
+
+/* kiln.strace: one line per syscall, after it ran (a call that blocks
+ * shows up when it returns). */
+static void syscall_trace_print(const struct trapframe *tf, uint64_t nr)
+{
+	klog("[%d] %s(0x%lx, 0x%lx, 0x%lx, 0x%lx) = %ld", current->tid,
+	     syscall_name((long)nr), tf->rdi, tf->rsi, tf->rdx, tf->r10,
+	     (long)tf->rax);
+}
+
 void syscall_handler(struct trapframe *tf);
 void syscall_handler(struct trapframe *tf)
 {
@@ -47,6 +59,9 @@ void syscall_handler(struct trapframe *tf)
 	if (nr < NR_MAX && table[nr]) {
 		tf->rax = (uint64_t)table[nr](tf->rdi, tf->rsi, tf->rdx,
 					      tf->r10, tf->r8, tf->r9);
+		if (unlikely(syscall_trace))
+			syscall_trace_print(tf, nr);
+		sched_return_to_user(tf, false);
 		return;
 	}
 	if (nr < NR_MAX && !(reported[nr / 8] & (1 << (nr % 8)))) {
@@ -61,4 +76,5 @@ void syscall_handler(struct trapframe *tf)
 		}
 	}
 	tf->rax = (uint64_t)-ENOSYS;
+	sched_return_to_user(tf, false);
 }

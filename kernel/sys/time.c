@@ -1,9 +1,11 @@
 /*
- * Time syscalls.  Sleeping is wait_sleep_until (kernel/sched/wait.c): the
- * CPU halts until a one-shot APIC timer fires at the deadline, so an idle
- * program costs the host nothing, and the network is served meanwhile.
+ * Time syscalls.  Sleeping is wait_sleep_until (kernel/sched/wait.c):
+ * other threads run, or the CPU halts until the APIC one-shot timer fires
+ * at the deadline, so an idle program costs the host nothing, and the
+ * network is served meanwhile.  A signal ends a sleep early (EINTR).
  */
 #include "arch.h"
+#include "ksignal.h"
 #include "proc.h"
 #include "syscall.h"
 #include "uaccess.h"
@@ -108,8 +110,21 @@ static long sys_clock_nanosleep(long id, long flags, const struct kts *req,
 	 * on the monotonic clock the wait uses. */
 	if (flags & TIMER_ABSTIME)
 		ns = ns <= now ? 0 : ns - now;
-	wait_sleep_until(wait_deadline_after(ns));
-	return 0;
+	uint64_t deadline = wait_deadline_after(ns);
+	if (wait_sleep_until(deadline) != -EINTR)
+		return 0;
+	/* Interrupted by a signal: a relative sleep tells how much was
+	 * left; after a handler the program sees EINTR. */
+	if (flags & TIMER_ABSTIME)
+		return -ERESTARTNOHAND;
+	if (rem) {
+		uint64_t t = clock_monotonic_ns();
+		uint64_t left = deadline > t ? deadline - t : 0;
+		struct kts k = {(int64_t)(left / NSEC), (int64_t)(left % NSEC)};
+		if (copy_to_user(rem, &k, sizeof(k)))
+			return -EFAULT;
+	}
+	return -ERESTART_RESTARTBLOCK;
 }
 SYSCALL_REGISTER(__NR_clock_nanosleep, clock_nanosleep, sys_clock_nanosleep);
 

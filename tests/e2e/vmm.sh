@@ -45,6 +45,17 @@ add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/s
 add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
 add_case sysfuzz 64 "" 0 '^sysfuzz: survived [0-9]+ calls$' "$GUEST/static/sysfuzz"
 add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
+# Threads and signals (issue 5): a default action's status, and Go's
+# runtime (threads, futexes, SIGURG preemption, SIGSEGV as a panic).
+add_case sigpipe-default 64 "" 141 'killed by signal 13' "$GUEST/static/sigdefault" pipe
+add_case sigterm-thread 64 "" 143 'killed by signal 15' "$GUEST/dynamic/sigdefault" thread
+add_case go-goroutines 128 "" 0 '^guest go-goroutines: [0-9]+ passed, 0 failed$' build/tests/go/goroutines
+add_case go-nil 128 "" 2 'signal SIGSEGV: segmentation violation code=0x1 addr=0x0' build/tests/go/goroutines nil
+# Graceful stop (abi.h): kill -TERM to kiln-vmm once the guest is ready
+# (term-*), or twice a second apart (term2-*).
+add_case term-handled 64 "" 42 '^sigdefault: got SIGTERM from pid 0$' "$GUEST/static/sigdefault" wait-term
+add_case term-default 64 "" 143 'stopped by SIGTERM' "$GUEST/static/sigdefault" wait-default
+add_case term2-ignored 64 "" 143 'stopped by SIGTERM' "$GUEST/dynamic/sigdefault" wait-ignore
 for prog in $(guest_names); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
 	args=$(guest_marker "$prog" kiln-run-args)
@@ -69,7 +80,24 @@ d=$(dirname "$0")
 while IFS='|' read -r name mem kargs want re; do
 	"$d/kiln-vmm" --kernel "$d/kiln.elf" --initrd "$d/cases/$name.cpio" \
 		--memory "$mem" --cmdline "console=ttyS0 $kargs" --timeout 60 \
-		>"$d/out" 2>&1 </dev/null
+		>"$d/out" 2>&1 </dev/null &
+	pid=$!
+	case $name in
+	term-* | term2-*)
+		i=0
+		while [ $i -lt 50 ] && ! grep -q 'ready for SIGTERM' "$d/out"; do
+			sleep 1
+			i=$((i + 1))
+		done
+		kill -TERM $pid
+		case $name in term2-*)
+			sleep 1
+			kill -TERM $pid
+			;;
+		esac
+		;;
+	esac
+	wait $pid
 	st=$?
 	echo "VMMCASE-BEGIN $name"
 	cat "$d/out"

@@ -103,9 +103,9 @@ static void test_other_ports(void)
 		  io_find(0x3ff) == io_find(0x3f8) && io_find(0x400) == NULL &&
 		  io_find(0x3f7) == NULL,
 	      "serial claims exactly 0x3f8-0x3ff");
-	CHECK(io_find(0x510) && strcmp(io_find(0x517)->name, "kiln") == 0 &&
-		  io_find(0x518) == NULL,
-	      "kiln ports claim 0x510-0x517");
+	CHECK(io_find(0x510) && strcmp(io_find(0x51b)->name, "kiln") == 0 &&
+		  io_find(0x51c) == NULL,
+	      "kiln ports claim 0x510-0x51b");
 
 	uint8_t d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	io_mmio(&vm, 0xfee00000, 0, d, 8);
@@ -197,6 +197,20 @@ static void test_marks(void)
 	      "marks beyond %d dropped and counted", VMM_MARKS_MAX);
 }
 
+static void test_stop(void)
+{
+	unsigned long before = vm.bad_requests;
+
+	CHECK(vm.stop_ready == 0, "graceful stop off until the guest asks");
+	out(KILN_PORT_STOP, 4, 7);
+	out(KILN_PORT_STOP, 2, KILN_STOP_READY);
+	CHECK(vm.stop_ready == 0 && vm.bad_requests == before + 2,
+	      "a wrong value or size on the stop port is counted, not taken");
+	out(KILN_PORT_STOP, 4, KILN_STOP_READY);
+	CHECK(vm.stop_ready == 1 && vm.bad_requests == before + 2,
+	      "KILN_STOP_READY turns graceful stop on");
+}
+
 int main(void)
 {
 	int p[2];
@@ -215,6 +229,7 @@ int main(void)
 	test_exit();
 	test_kiln_console();
 	test_marks();
+	test_stop();
 	CHECK(vm.con.errors == 0, "no console write failed");
 	return vmm_test_done("vmm_io");
 }

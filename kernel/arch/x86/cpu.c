@@ -108,11 +108,78 @@ static void syscall_msrs_init(void)
 	wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
 }
 
+/* The state a program and every signal handler start with (fninit,
+ * MXCSR 0x1f80, XMM registers zero), and the MXCSR bits FXRSTOR accepts. */
+static uint8_t fpu_init_img[FPU_STATE_SIZE] __aligned(16);
+static uint32_t fpu_mxcsr_mask;
+
+void arch_fpu_save(void *img)
+{
+	__asm__ volatile("fxsave64 (%0)" ::"r"(img) : "memory");
+}
+
+void arch_fpu_load(void *img)
+{
+	uint32_t *mxcsr = (uint32_t *)((uint8_t *)img + 24);
+	*mxcsr &= fpu_mxcsr_mask;
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(img) : "memory");
+}
+
+void arch_fpu_reset(void)
+{
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(fpu_init_img) : "memory");
+}
+
 static void fpu_init(void)
 {
-	/* CR0.MP/NE set, EM/TS clear and CR4.OSFXSR set by boot.S. */
+	/* CR0.MP/NE set, EM/TS clear and CR4.OSFXSR set by boot.S.
+	 * CR4.OSXSAVE is left clear on purpose (docs/kernel.md): XSAVE and
+	 * AVX fail in the nested guests kiln is tested on, and without
+	 * OSXSAVE the libcs use SSE code paths whose whole state FXSAVE
+	 * holds. */
 	uint32_t mxcsr = 0x1f80;
 	__asm__ volatile("fninit\n\tldmxcsr %0" ::"m"(mxcsr));
+	arch_fpu_save(fpu_init_img);
+	fpu_mxcsr_mask = *(uint32_t *)(fpu_init_img + 28);
+	if (!fpu_mxcsr_mask)
+		fpu_mxcsr_mask = 0xffbf; /* FXSAVE's documented default */
+	/* x87 and XMM registers zero, whatever the loader left there. */
+	memset(fpu_init_img + 32, 0, 416 - 32);
+	arch_fpu_reset();
+}
+
+void arch_thread_init_boot(struct arch_thread *t, uint64_t kstack_top)
+{
+	t->kstack_top = kstack_top;
+	t->fs_base = 0;
+	memcpy(t->fpu, fpu_init_img, FPU_STATE_SIZE);
+}
+
+extern void arch_thread_entry(void);
+extern void arch_switch_stacks(uint64_t *save_ksp, uint64_t new_ksp);
+
+void arch_thread_init(struct arch_thread *t, uint64_t kstack_top)
+{
+	/* The frame arch_switch_stacks pops: six callee-saved registers and
+	 * a return address into arch_thread_entry, right below the
+	 * trapframe. */
+	uint64_t *sp = (uint64_t *)(kstack_top - sizeof(struct trapframe));
+	*--sp = (uint64_t)arch_thread_entry;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->ksp = (uint64_t)sp;
+	t->kstack_top = kstack_top;
+	arch_fpu_save(t->fpu);
+}
+
+void arch_switch(struct arch_thread *prev, struct arch_thread *next)
+{
+	arch_fpu_save(prev->fpu);
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(next->fpu) : "memory");
+	if (next->fs_base != prev->fs_base)
+		wrmsr(MSR_FS_BASE, next->fs_base);
+	arch_set_kernel_stack(next->kstack_top);
+	arch_switch_stacks(&prev->ksp, next->ksp);
 }
 
 void arch_set_kernel_stack(uint64_t top)

@@ -6,7 +6,8 @@
  * still looks like a plain return to user mode leaves through sysretq.
  *
  * One CPU runs the program, so the per-CPU kernel stack pointer and the
- * saved user stack pointer are plain globals.
+ * saved user stack pointer are plain globals; the scheduler points
+ * cpu_kernel_rsp (and the TSS) at the running thread's kernel stack.
  */
 #include "x86.h"
 
@@ -110,7 +111,7 @@ syscall_entry:
 	push	%r11				/* rflags */
 	push	$GDT_USER_CS			/* cs */
 	push	%rcx				/* rip */
-	push	$0				/* error */
+	push	%rax				/* error: the syscall number */
 	push	$0x100				/* vector: VEC_SYSCALL */
 	PUSH_REGS
 	cld
@@ -137,6 +138,38 @@ syscall_entry:
 	/* now rip, cs, rflags, rsp, ss */
 	mov	24(%rsp), %rsp			/* user rsp (rcx, r11 restored) */
 	sysretq
+
+/*
+ * arch_switch_stacks(save_ksp, new_ksp): the context switch proper.  Saves
+ * the callee-saved registers on the current stack and its pointer in
+ * *save_ksp, then loads new_ksp and returns on that stack: into whatever
+ * arch_switch call switched that thread out, or into arch_thread_entry
+ * for a thread that never ran.
+ */
+	.globl arch_switch_stacks
+arch_switch_stacks:
+	push	%rbp
+	push	%rbx
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, (%rdi)
+	mov	%rsi, %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbx
+	pop	%rbp
+	ret
+
+/* A new thread's first instructions: rsp points at its trapframe. */
+	.globl arch_thread_entry
+arch_thread_entry:
+	mov	%rsp, %rdi
+	call	sched_thread_start
+	jmp	trap_return
 
 /* arch_enter_user(rip, rsp): first entry into ring 3. */
 	.globl arch_enter_user

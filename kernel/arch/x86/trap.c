@@ -6,7 +6,9 @@
  * a symbolized backtrace.
  */
 #include "arch.h"
+#include "ksignal.h"
 #include "proc.h"
+#include "sched.h"
 #include "uvm.h"
 #include "x86.h"
 #include <kiln/abi.h>
@@ -151,9 +153,52 @@ static int exception_signal(uint64_t vector)
 	}
 }
 
-static noreturn void user_fault(struct trapframe *tf)
+/* si_code and si_addr of the signal for a user fault, as Linux sets
+ * them (SEGV_MAPERR/ACCERR with the address for page faults, the
+ * instruction's address for SIGILL/SIGFPE, SI_KERNEL otherwise). */
+static int exception_code(const struct trapframe *tf, uint64_t *addr)
+{
+	*addr = 0;
+	switch (tf->vector) {
+	case VEC_PF: {
+		/* Linux's rule: inside a mapping, the access was not
+		 * permitted; outside, nothing is mapped there. */
+		*addr = read_cr2();
+		const struct vma *v = uvm_next(*addr);
+		return v && v->start <= *addr ? 2 : 1; /* ACCERR : MAPERR */
+	}
+	case 0:
+		*addr = tf->rip;
+		return 1; /* FPE_INTDIV */
+	case 16:
+	case 19:
+		*addr = tf->rip;
+		return 7; /* FPE_FLTINV */
+	case 6:
+		*addr = tf->rip;
+		return 2; /* ILL_ILLOPN */
+	case 17:
+		return 1; /* BUS_ADRALN */
+	case 1:
+		*addr = tf->rip;
+		return 2; /* TRAP_TRACE */
+	default:
+		return 0x80; /* SI_KERNEL: #GP, #SS, int3 */
+	}
+}
+
+/* A fault the program's own handler takes returns; otherwise it ends
+ * the program with a report. */
+static void user_fault(struct trapframe *tf)
 {
 	int sig = exception_signal(tf->vector);
+	uint64_t si_addr;
+	int code = exception_code(tf, &si_addr);
+
+	if (signal_fault(sig, code, si_addr, tf->vector, tf->error)) {
+		sched_return_to_user(tf, false);
+		return;
+	}
 	const char *what = tf->vector < 32 && exception_names[tf->vector]
 			       ? exception_names[tf->vector]
 			       : "exception";
@@ -164,7 +209,7 @@ static noreturn void user_fault(struct trapframe *tf)
 		     proc_exe_path(), addr,
 		     tf->error & 2 ? "write"
 				   : (tf->error & 16 ? "exec" : "read"),
-		     tf->error & 1 ? "not permitted" : "of unmapped memory",
+		     code == 2 ? "not permitted" : "of unmapped memory",
 		     tf->rip);
 	} else {
 		klog("%s: %s (vector %lu, error 0x%lx) at rip 0x%lx",
@@ -186,16 +231,24 @@ void trap_handler(struct trapframe *tf)
 			irq_handlers[tf->vector](tf);
 		if (tf->vector != VEC_SPURIOUS)
 			apic_eoi();
+		/* Preemption and signals happen on the way to user mode. */
+		if (from_user)
+			sched_return_to_user(tf, true);
 		return;
 	}
 	if (tf->vector == VEC_PF) {
 		uint64_t addr = read_cr2();
-		if (from_user && uvm_fault(addr, tf->error) == 0)
+		if (from_user && uvm_fault(addr, tf->error) == 0) {
+			sched_return_to_user(tf, false);
 			return;
-		if (from_user)
+		}
+		if (from_user) {
 			user_fault(tf);
+			return;
+		}
 	} else if (from_user) {
 		user_fault(tf);
+		return;
 	}
 
 	kprintf("\nkiln: kernel panic: %s (vector %lu, error 0x%lx)\n",
