@@ -29,9 +29,10 @@ static const char cmd_stop_help[] =
     "usage: kiln stop [-t SECONDS] INSTANCE...\n"
     "\n"
     "Stops running instances: SIGTERM to the instance's monitor, then\n"
-    "SIGKILL after SECONDS (default 10).  Today both monitors end the VM\n"
-    "at once on SIGTERM: the program inside is not told (docs/daemon.md).\n"
-    "A stopped instance is not restarted by its restart policy.\n"
+    "SIGKILL after SECONDS (default 10).  On kiln-vmm a program that\n"
+    "handles SIGTERM gets it and may exit cleanly; on QEMU the VM ends at\n"
+    "once (docs/daemon.md).  A stopped instance is not restarted by its\n"
+    "restart policy.\n"
     "\n"
     "Options:\n"
     "  -t, --time SECONDS   wait this long before SIGKILL (0 to 3600)\n";

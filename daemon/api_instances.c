@@ -576,6 +576,9 @@ enum MHD_Result api_instances_kill(struct http_req *r)
 	}
 	inst->stop_requested = 1;
 	db_instance_save(inst);
+	if (sig == SIGKILL)
+		snprintf(inst->kill_reason, sizeof(inst->kill_reason),
+			 "killed with SIGKILL (kiln kill)");
 	instance_signal(inst, sig);
 	if (sig == SIGKILL) {
 		inst->busy++;

@@ -499,6 +499,10 @@ int instance_stop(struct instance *inst, unsigned timeout_s)
 		kilnd_log("instance '%s' did not stop within %u s of SIGTERM: "
 			  "killing it",
 			  inst->name, timeout_s);
+		snprintf(inst->kill_reason, sizeof(inst->kill_reason),
+			 "stopped with SIGKILL: it did not end within %u s of "
+			 "SIGTERM",
+			 timeout_s);
 		instance_signal(inst, SIGKILL);
 		while (instance_running(inst))
 			instance_wait_change(0);
@@ -618,12 +622,16 @@ void instance_exited(struct instance *inst)
 		/* The shim was killed before it could write a status. */
 		status = reaped && WIFSIGNALED(wst) ? 128 + WTERMSIG(wst)
 						    : 128 + SIGKILL;
-		snprintf(why, sizeof(why),
-			 "the instance's shim (pid %d) ended without "
-			 "recording an exit status (killed?)",
-			 (int)inst->shim_pid);
+		if (inst->kill_reason[0] != '\0')
+			snprintf(why, sizeof(why), "%s", inst->kill_reason);
+		else
+			snprintf(why, sizeof(why),
+				 "the instance's shim (pid %d) ended without "
+				 "recording an exit status (killed?)",
+				 (int)inst->shim_pid);
 		instance_reap_monitor(inst);
 	}
+	inst->kill_reason[0] = '\0';
 	inst->exit_code = status;
 	inst->finished_at = when;
 	snprintf(inst->error, sizeof(inst->error), "%s", why);

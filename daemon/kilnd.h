@@ -111,20 +111,21 @@ struct instance {
 	char hypervisor[16]; /* "kiln-vmm" or "qemu" */
 	enum instance_state state;
 	int restart_count;
-	int exit_code;	 /* -1: never exited */
-	char error[512]; /* why the last start or run failed, or "" */
+	int stop_requested; /* stop, kill or rm: no restart */
+	int exit_code;	    /* -1: never exited */
+	char error[512];    /* why the last start or run failed, or "" */
 	pid_t shim_pid;
 	pid_t pid;				     /* the monitor */
 	int64_t created_at, started_at, finished_at; /* unix ms; 0 = never */
 
 	/* Runtime only, not in the database. */
-	int pidfd;	    /* the shim's, while it runs */
-	int busy;	    /* a start or stop is under way (lock released) */
-	int refs;	    /* threads holding inst across a wait */
-	int removed;	    /* destroyed; freed when refs drops to 0 */
-	int stop_requested; /* stop, kill or rm: no restart */
-	int64_t restart_at; /* monotonic ms of the next start */
-	int backoff_ms;	    /* next restart delay */
+	int pidfd;   /* the shim's, while it runs */
+	int busy;    /* a start or stop is under way (lock released) */
+	int refs;    /* threads holding inst across a wait */
+	int removed; /* destroyed; freed when refs drops to 0 */
+	char kill_reason[128];	/* why kilnd SIGKILLed the run, or "" */
+	int64_t restart_at;	/* monotonic ms of the next start */
+	int backoff_ms;		/* next restart delay */
 	int64_t run_start_mono; /* monotonic ms of the last start */
 	struct proxy *proxies[KILND_PORTS_MAX];
 	size_t nproxies;

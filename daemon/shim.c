@@ -11,7 +11,9 @@
  * kilnd on fd 3 "ok PID" once the monitor's exec succeeded (or "error
  * MESSAGE").  Then it copies the console into DIR/console.log, rotating
  * it by size (console.log.1, .2, ...), forwards SIGTERM/SIGINT to the
- * monitor (a second one is SIGKILL), and when the monitor has ended
+ * monitor (a second one is SIGKILL; kiln-vmm passes a first SIGTERM on
+ * to a program that handles it, ABI 3, so its own exit status is the
+ * run's; QEMU ends the VM at once), and when the monitor has ended
  * writes the instance's exit status to DIR/exit ("STATUS\n" and a line
  * saying why, when kiln rather than the program decided it) through a
  * temp file and rename, so kilnd finds it whole even if it was down
@@ -472,14 +474,16 @@ int shim_main(int argc, char **argv)
 		char msg[256];
 
 		msg[0] = '\0';
-		if (stop_sig != 0 && record < 0) {
-			/* QEMU ends cleanly on SIGTERM; kiln-vmm says 143
-			 * itself.  Either way: stopped by the signal. */
+		if (stop_sig != 0 && WIFSIGNALED(wst) &&
+		    WTERMSIG(wst) == SIGKILL) {
+			status = 128 + SIGKILL;
+			snprintf(msg, sizeof(msg),
+				 "stopped: the monitor did not end on SIGTERM "
+				 "and was killed");
+		} else if (stop_sig != 0 && qemu && record < 0) {
+			/* QEMU ends the VM at once, and cleanly, on
+			 * SIGTERM: stopped by the signal. */
 			status = 128 + stop_sig;
-			if (WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL)
-				snprintf(msg, sizeof(msg),
-					 "stopped: the monitor did not end on "
-					 "SIGTERM and was killed");
 		} else if (qemu) {
 			status =
 			    hv_qemu_status(wst, record, nerr > 0, spec.binary,

@@ -11,19 +11,22 @@ KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
 . "$KILN_ROOT/tests/e2e/daemon.inc"
 
-# A stand-in kiln-vmm: prints its arguments; exits 42, or with MODE=sleep
-# in the command line waits for SIGTERM and exits 143 as kiln-vmm does.
+# A stand-in kiln-vmm: prints its arguments and exits 42, or, with MODE=
+# in the command line, waits for SIGTERM and then: exits 143 as kiln-vmm
+# does when it stops the VM (sleep), exits 7 as a program that handles
+# SIGTERM would through kiln-vmm's graceful stop (graceful), or ignores it
+# (stubborn).
 FAKEVMM=$KILN_TEST_TMP/fake-kiln-vmm
 cat >"$FAKEVMM" <<'EOF'
 #!/bin/sh
 echo "fake kiln-vmm: $*"
 case "$*" in
-*MODE=sleep*)
-	trap 'echo "fake kiln-vmm: SIGTERM"; exit 143' TERM
-	while :; do sleep 0.1; done
-	;;
+*MODE=sleep*) trap 'echo "fake kiln-vmm: SIGTERM"; exit 143' TERM ;;
+*MODE=graceful*) trap 'echo "program: SIGTERM, cleaning up"; exit 7' TERM ;;
+*MODE=stubborn*) trap '' TERM ;;
+*) exit 42 ;;
 esac
-exit 42
+while :; do sleep 0.1; done
 EOF
 chmod +x "$FAKEVMM"
 
@@ -209,4 +212,25 @@ want_status 0
 [ "$(kd_field fvs exit_code)" = 143 ] || fail_because "exit_code $(kd_field fvs exit_code), want 143"
 k logs fvs
 want_out '^fake kiln-vmm: SIGTERM$'
+check_end
+
+check_begin "kiln-vmm path: a graceful stop keeps the program's own status"
+k run -d --name fvg -e MODE=graceful hello:1
+k stop fvg
+want_status 0
+[ "$(kd_field fvg exit_code)" = 7 ] || fail_because "exit_code $(kd_field fvg exit_code), want 7"
+[ "$(kd_state fvg)" = stopped ] || fail_because "state $(kd_state fvg), want stopped"
+k logs fvg
+want_out '^program: SIGTERM, cleaning up$'
+check_end
+
+check_begin "stop -t 1 of a monitor that ignores SIGTERM: SIGKILL, 137, why"
+k run -d --name fvk -e MODE=stubborn hello:1
+k stop -t 1 fvk
+want_status 0
+[ "$(kd_field fvk exit_code)" = 137 ] || fail_because "exit_code $(kd_field fvk exit_code), want 137"
+[ "$(kd_field fvk error)" = "stopped with SIGKILL: it did not end within 1 s of SIGTERM" ] ||
+	fail_because "error '$(kd_field fvk error)'"
+[ -z "$(kd_procs | while read -r p; do grep -l fake-kiln-vmm /proc/$p/cmdline 2>/dev/null; done)" ] ||
+	fail_because "the stand-in monitor survived"
 check_end

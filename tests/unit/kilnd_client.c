@@ -27,7 +27,7 @@ int main(void)
 	unsetenv("XDG_DATA_HOME");
 	client_default_state(buf, sizeof(buf));
 	CHECK(strcmp(buf, geteuid() == 0 ? "/var/lib/kiln"
-					  : "/home/u/.local/share/kiln") == 0,
+					 : "/home/u/.local/share/kiln") == 0,
 	      "the default state: %s", buf);
 	setenv("KILN_HOST", "unix:///run/x.sock", 1);
 	CHECK(client_default_host(buf, sizeof(buf)) == 0 &&

@@ -120,8 +120,8 @@ int main(void)
 		      KILN_EXIT_GUEST_CRASH &&
 		  strstr(msg, "reset") != NULL,
 	      "qemu: a clean exit without a record is a guest reset: %s", msg);
-	CHECK(hv_qemu_status(exited(85), -1, 0, "q", msg, sizeof(msg),
-			     &show) == 42,
+	CHECK(hv_qemu_status(exited(85), -1, 0, "q", msg, sizeof(msg), &show) ==
+		  42,
 	      "qemu: isa-debug-exit (42 << 1) | 1 without a record");
 	CHECK(hv_qemu_status(exited(1), -1, 1, "q", msg, sizeof(msg), &show) ==
 		      KILN_EXIT_MONITOR &&
