@@ -54,6 +54,7 @@ struct fs_super {
 };
 extern const struct fs_super ramfs_super;
 extern const struct fs_super procfs_super;
+extern const struct fs_super sysfs_super;
 
 /* The kernel's view of stat; converted to struct stat or statx. */
 struct kstat {
@@ -243,6 +244,9 @@ ssize_t reg_read(struct inode *ino, void *buf, size_t n, uint64_t off,
 ssize_t reg_write(struct inode *ino, const void *buf, size_t n, uint64_t off,
 		  bool user);
 int reg_truncate(struct inode *ino, uint64_t size);
+/* The file's own page idx (initrd bytes copied in on first use), for
+ * shared mappings; NULL when out of memory. */
+uint8_t *reg_page_get(struct inode *ino, uint64_t idx);
 /* Makes the file's content these read-only bytes (no copy). */
 void reg_set_ro(struct inode *ino, const void *data, uint64_t len);
 
@@ -361,18 +365,14 @@ int fd_next_open(int fd);
 
 int dev_init(void);
 int procfs_init(void);
-/* A generated text file: gen appends its content to buf with
- * gen_printf/gen_append when the file is opened (the reader sees that
- * snapshot).  For /proc/cpuinfo and the like.  path's parents under
- * /proc are created.  0 or -errno. */
+/* The content of a generated file (procfs_add_file in fs.h) as it is
+ * built; gen_append adds raw bytes. */
 struct gen_buf {
 	char *data;
 	size_t len, cap;
 	bool failed; /* out of memory */
 };
 void gen_append(struct gen_buf *g, const char *s, size_t n);
-void gen_printf(struct gen_buf *g, const char *fmt, ...) __printf(2, 3);
-int procfs_add_file(const char *path, void (*gen)(struct gen_buf *g));
 
 /* Unpacks a newc archive into root; 0, -EINVAL (malformed: a klog line
  * says where) or -ENOMEM. */

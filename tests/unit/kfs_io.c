@@ -4,7 +4,8 @@
  * dup sharing offsets, lowest-free descriptors, fcntl and ioctl, readv/
  * writev limits, getdents64 across small buffers and concurrent removal,
  * the console and /dev devices, /proc/self, sendfile, copy_file_range,
- * fallocate, mmap checks, EMFILE and bad pointers.
+ * fallocate, mmap checks, the file pages shared mappings use, EMFILE and
+ * bad pointers.
  */
 /* before kernel.h, whose __unused macro would clobber a field name */
 #include <asm/stat.h>
@@ -99,7 +100,8 @@ static void test_devices(void)
 	kfs_eq(SC(__NR_read, fd, buf, 64), 64, "/dev/zero read");
 	kfs_ok(buf[0] == 0 && buf[63] == 0, "zeroes");
 	struct file *f = fd_get((int)fd);
-	kfs_eq(vfs_mmap_check(f, 1, 2), 1, "mmap /dev/zero: anonymous");
+	bool mw;
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), 1, "mmap /dev/zero: anonymous");
 	file_put(f);
 	SC(__NR_close, fd);
 	fd = xopen("/dev/full", O_WRONLY);
@@ -316,17 +318,20 @@ static void test_regular(void)
 	kfs_eq(SC(__NR_ftruncate, ro, 0), -EINVAL,
 	       "ftruncate O_RDONLY: EINVAL");
 	struct file *f = fd_get((int)ro);
-	kfs_eq(vfs_mmap_check(f, 1, 2), 0, "mmap private read-only: ok");
-	kfs_eq(vfs_mmap_check(f, 3, 1), -EACCES,
+	bool mw = true;
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), 0, "mmap private read-only: ok");
+	kfs_ok(!mw, "a read-only descriptor may not map shared writable");
+	kfs_eq(vfs_mmap_check(f, 3, 1, &mw), -EACCES,
 	       "mmap shared writable on O_RDONLY: EACCES");
 	file_put(f);
 	long wo = xopen("/tmp/data", O_WRONLY);
 	kfs_eq(SC(__NR_read, wo, r, 1), -EBADF, "read from O_WRONLY: EBADF");
 	f = fd_get((int)wo);
-	kfs_eq(vfs_mmap_check(f, 1, 2), -EACCES, "mmap O_WRONLY: EACCES");
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), -EACCES, "mmap O_WRONLY: EACCES");
 	file_put(f);
 	f = fd_get(1);
-	kfs_eq(vfs_mmap_check(f, 1, 2), -ENODEV, "mmap the console: ENODEV");
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), -ENODEV,
+	       "mmap the console: ENODEV");
 	file_put(f);
 	kfs_eq(SC(__NR_read, fd, KFS_BAD, 10), -EFAULT, "read to bad: EFAULT");
 	kfs_eq(SC(__NR_read, 999, r, 1), -EBADF, "read bad fd: EBADF");
@@ -644,6 +649,45 @@ static void test_copying(void)
 	close_from(3);
 }
 
+/* The pages MAP_SHARED maps are the file's own: stores through them are
+ * the file's content, writes show in them, and what a mapping stored past
+ * the end of the file is not there when the file grows. */
+static void test_shared_pages(void)
+{
+	char r[16];
+	void *pg, *pg2;
+	long fd = xopen("/tmp/shared", O_CREAT | O_RDWR);
+	struct file *f = fd_get((int)fd);
+
+	kfs_eq(vfs_mmap_page(f, 0, &pg), -ENXIO, "empty file: no page 0");
+	kfs_eq(SC(__NR_pwrite64, fd, "hello", 5, 0), 5, "write 5 bytes");
+	kfs_eq(vfs_mmap_page(f, 0, &pg), 0, "page 0 of a 5-byte file");
+	kfs_eq(vfs_mmap_page(f, PAGE_SIZE, &pg2), -ENXIO,
+	       "page 1 is past the end: ENXIO (SIGBUS on Linux)");
+	kfs_ok(memcmp(pg, "hello", 5) == 0, "the page holds the file's bytes");
+	memcpy(pg, "J", 1);
+	kfs_eq(SC(__NR_pread64, fd, r, 5, 0), 5, "pread");
+	kfs_ok(memcmp(r, "Jello", 5) == 0, "a store to the page is the file's");
+	kfs_eq(SC(__NR_pwrite64, fd, "y", 1, 4), 1, "pwrite");
+	kfs_ok(((char *)pg)[4] == 'y', "a write shows in the page");
+	memcpy((char *)pg + 5, "past", 4); /* beyond the end of the file */
+	kfs_eq(SC(__NR_ftruncate, fd, 12), 0, "grow the file");
+	kfs_eq(SC(__NR_pread64, fd, r, 12, 0), 12, "pread after growing");
+	kfs_ok(memcmp(r, "Jelly\0\0\0\0\0\0\0", 12) == 0,
+	       "stores past the end did not become file data");
+	kfs_eq(vfs_mmap_page(f, 0, &pg2), 0, "page 0 again");
+	kfs_ok(pg2 == pg, "the same page every time");
+	kfs_ok(vfs_mmap_key(f) != NULL, "a file has a mapping key");
+	file_put(f);
+	SC(__NR_close, fd);
+	fd = xopen("/dev/zero", O_RDONLY);
+	f = fd_get((int)fd);
+	kfs_eq(vfs_mmap_page(f, 0, &pg), -ENODEV, "no file pages for a device");
+	file_put(f);
+	SC(__NR_close, fd);
+	SC(__NR_unlink, "/tmp/shared");
+}
+
 static void test_emfile(void)
 {
 	long fd, last = -1;
@@ -672,6 +716,7 @@ int main(void)
 	test_vectors();
 	test_getdents();
 	test_copying();
+	test_shared_pages();
 	test_emfile();
 	return kfs_done("kfs_io");
 }

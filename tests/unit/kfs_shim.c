@@ -25,6 +25,18 @@ void kfree(void *p);
 void *page_alloc(void);
 void page_free(void *page);
 uint64_t phys_total_bytes(void);
+void uvm_file_shrunk(const void *key, uint64_t from);
+/* The unit tests map nothing: no mapping to update. */
+void uvm_file_shrunk(const void *key, uint64_t from)
+{
+}
+/* The system's generated files (kernel/sys/info.c) need the hardware;
+ * the tests add their own. */
+int procfs_system_files(void);
+int procfs_system_files(void)
+{
+	return 0;
+}
 uint64_t phys_free_bytes(void);
 
 void *kmalloc(size_t n)
