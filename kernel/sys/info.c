@@ -74,10 +74,11 @@ static void ns_to_timeval(uint64_t ns, struct __kernel_old_timeval *tv)
 	tv->tv_usec = (long)(ns % NSEC / 1000);
 }
 
-static long sys_getrusage(long who, struct rusage *u)
+static long sys_getrusage(long who_arg, struct rusage *u)
 {
 	struct rusage k;
 	struct uvm_stats st;
+	int who = (int)who_arg; /* an int: the upper half is not defined */
 
 	if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN &&
 	    who != RUSAGE_THREAD)
