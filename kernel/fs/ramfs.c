@@ -105,6 +105,7 @@ void inode_maybe_free(struct inode *ino)
 
 	if (ino->refs > 0 || ino->nlink > 0)
 		return;
+	lock_inode_free(ino);
 	switch (ino->mode & S_IFMT) {
 	case S_IFREG:
 		reg_free_pages(ino, 0);

@@ -268,6 +268,7 @@ void file_put(struct file *f)
 	assert(f->refs > 0);
 	if (--f->refs > 0)
 		return;
+	lock_file_released(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	if (f->inode)

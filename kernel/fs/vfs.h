@@ -145,6 +145,7 @@ struct inode {
 	uint32_t rdev_major, rdev_minor;
 	uint32_t flags; /* INODE_* */
 	int refs;	/* open files, cwd; freed at refs == nlink == 0 */
+	struct file_lock *locks; /* fcntl and flock locks (lock.c) */
 	uint64_t size;
 	struct fs_time atime, mtime, ctime, btime;
 	const struct fs_super *sb;
@@ -377,6 +378,26 @@ void gen_append(struct gen_buf *g, const char *s, size_t n);
 /* Unpacks a newc archive into root; 0, -EINVAL (malformed: a klog line
  * says where) or -ENOMEM. */
 int cpio_unpack(struct inode *root, const void *data, size_t len);
+
+/* ---- lock.c: fcntl record locks and flock ---- */
+
+struct flock;
+/* F_GETLK/F_SETLK/F_SETLKW and the F_OFD_ ones on f with the program's
+ * struct flock (already copied in; F_GETLK's answer is written back into
+ * it): 0, -EAGAIN (held by another owner), -EINVAL, -EBADF (a lock type
+ * the descriptor's access mode does not allow), -EOVERFLOW, -ENOLCK, or
+ * a wait's -EINTR. */
+int lock_fcntl(struct file *f, unsigned int cmd, struct flock *fl);
+/* flock: type F_RDLCK (LOCK_SH), F_WRLCK (LOCK_EX) or F_UNLCK; 0,
+ * -EWOULDBLOCK when held and !wait, -ENOLCK, or a wait's -EINTR. */
+int lock_flock(struct file *f, int type, bool wait);
+/* A descriptor of f is being closed: the process's POSIX locks on the
+ * file go (POSIX). */
+void lock_fd_closed(struct file *f);
+/* f's last reference is gone: its OFD and flock locks go. */
+void lock_file_released(struct file *f);
+/* The inode is freed: whatever lock is left goes with it. */
+void lock_inode_free(struct inode *ino);
 
 /* ---- kernel/sys/fs_util.c: helpers of the syscall shims ---- */
 

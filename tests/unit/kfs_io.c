@@ -414,9 +414,17 @@ static void test_append_and_dup(void)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = 0};
 	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), 0, "F_SETLK accepted");
 	kfs_eq(SC(__NR_fcntl, a, F_SETLKW, &fl), 0, "F_SETLKW accepted");
-	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), 0, "F_OFD_SETLK accepted");
+	/* The process's own POSIX lock conflicts with an OFD lock (another
+	 * owner), as on Linux; test_locks has the rest. */
+	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), -EAGAIN,
+	       "F_OFD_SETLK over the process's POSIX lock: EAGAIN");
 	kfs_eq(SC(__NR_fcntl, a, F_GETLK, &fl), 0, "F_GETLK");
-	kfs_eq(fl.l_type, F_UNLCK, "F_GETLK says unlocked");
+	kfs_eq(fl.l_type, F_UNLCK,
+	       "F_GETLK: the process's own locks do not count");
+	fl.l_type = F_UNLCK;
+	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), 0, "F_SETLK F_UNLCK");
+	fl.l_type = F_WRLCK;
+	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), 0, "then F_OFD_SETLK");
 	fl.l_type = F_RDLCK;
 	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), -EBADF,
 	       "read lock on a write-only fd: EBADF");
@@ -428,7 +436,7 @@ static void test_append_and_dup(void)
 	       "F_GETPIPE_SZ on a file: EINVAL");
 	kfs_eq(SC(__NR_fcntl, a, 9999), -EINVAL, "unknown fcntl: EINVAL");
 	kfs_eq(SC(__NR_fcntl, 999, F_GETFD), -EBADF, "fcntl bad fd: EBADF");
-	kfs_eq(SC(__NR_flock, a, 2), 0, "flock LOCK_EX accepted");
+	kfs_eq(SC(__NR_flock, a, 2), 0, "flock LOCK_EX");
 	kfs_eq(SC(__NR_flock, a, 3), -EINVAL, "flock bad op: EINVAL");
 
 	/* ioctl */
@@ -688,6 +696,129 @@ static void test_shared_pages(void)
 	SC(__NR_unlink, "/tmp/shared");
 }
 
+/* F_GETLK on fd for [start, start+len) as a write lock: the conflicting
+ * lock's type, and its start, length and pid in *out. */
+static int getlk(long fd, int cmd, long start, long len, struct flock *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->l_type = F_WRLCK;
+	out->l_start = start;
+	out->l_len = len;
+	if (SC(__NR_fcntl, fd, cmd, out) != 0)
+		return -1;
+	return out->l_type;
+}
+
+static long setlk(long fd, int cmd, int type, int whence, long start, long len)
+{
+	struct flock fl = {.l_type = (short)type,
+			   .l_whence = (short)whence,
+			   .l_start = start,
+			   .l_len = len};
+	return SC(__NR_fcntl, fd, cmd, &fl);
+}
+
+static void test_locks(void)
+{
+	struct flock got;
+	long a = xopen("/tmp/locked", O_CREAT | O_RDWR);
+	long b = xopen("/tmp/locked", O_RDWR);
+	long c = xopen("/tmp/locked", O_RDONLY);
+	char pad[100] = {0};
+
+	SC(__NR_write, a, pad, sizeof(pad));
+	/* POSIX locks belong to the process. */
+	kfs_eq(setlk(a, F_SETLK, F_WRLCK, 0, 0, 100), 0, "POSIX lock 0-99");
+	kfs_eq(getlk(b, F_GETLK, 0, 0, &got), F_UNLCK,
+	       "F_GETLK from another descriptor: the process's own lock");
+	kfs_eq(setlk(b, F_SETLK, F_WRLCK, 0, 50, 10), 0,
+	       "POSIX lock through another descriptor: same owner");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 50, 10), -EAGAIN,
+	       "an OFD lock over it: EAGAIN");
+	kfs_eq(getlk(b, F_OFD_GETLK, 55, 1, &got), F_WRLCK,
+	       "F_OFD_GETLK finds the POSIX lock");
+	kfs_ok(got.l_start == 0 && got.l_len == 100 && got.l_pid == 1,
+	       "merged 0-99, pid 1");
+	SC(__NR_close, c); /* POSIX: any close drops the process's locks */
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 50, 10), 0,
+	       "closing another descriptor dropped the POSIX locks");
+
+	/* OFD locks belong to the open file description. */
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 10, &got), F_UNLCK,
+	       "no conflict outside the OFD lock's range");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_WRLCK,
+	       "a conflict with the OFD lock 50-59");
+	kfs_ok(got.l_start == 50 && got.l_len == 10 && got.l_pid == -1,
+	       "reported as 50+10, pid -1");
+	kfs_eq(setlk(a, F_SETLK, F_RDLCK, 0, 55, 1), -EAGAIN,
+	       "a POSIX read lock over the OFD write lock: EAGAIN");
+	long d = SC(__NR_dup, b);
+	kfs_eq(setlk(d, F_OFD_SETLK, F_RDLCK, 0, 0, 0), 0,
+	       "a dup'ed descriptor is the same owner");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_RDLCK,
+	       "its read lock replaced the write lock");
+	kfs_ok(got.l_start == 0 && got.l_len == 0, "over the whole file");
+	kfs_eq(setlk(a, F_OFD_SETLK, F_RDLCK, 0, 0, 0), 0, "read locks share");
+	kfs_eq(setlk(d, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "unlock");
+	SC(__NR_close, d);
+
+	/* Splitting, merging, SEEK_END and negative lengths. */
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 0, 100), -EAGAIN,
+	       "b: write lock while a reads: EAGAIN");
+	kfs_eq(setlk(a, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "a: unlock all");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 0, 100), 0, "b: write 0-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_UNLCK, 0, 40, 20), 0, "b: unlock 40-59");
+	kfs_eq(getlk(a, F_OFD_GETLK, 45, 1, &got), F_UNLCK, "45 is free");
+	kfs_eq(getlk(a, F_OFD_GETLK, 30, 1, &got), F_WRLCK, "30 is locked");
+	kfs_ok(got.l_start == 0 && got.l_len == 40, "by the piece 0-39");
+	kfs_eq(getlk(a, F_OFD_GETLK, 70, 1, &got), F_WRLCK, "70 is locked");
+	kfs_ok(got.l_start == 60 && got.l_len == 40, "by the piece 60-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 40, 20), 0,
+	       "b: lock 40-59 again");
+	kfs_eq(getlk(a, F_OFD_GETLK, 45, 1, &got), F_WRLCK, "45 is locked");
+	kfs_ok(got.l_start == 0 && got.l_len == 100,
+	       "the three pieces merged into 0-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "b: unlock all");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 2 /* SEEK_END */, -10, 0), 0,
+	       "b: lock from 10 before the end on");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_WRLCK, "found");
+	kfs_ok(got.l_start == 90 && got.l_len == 0, "90 to infinity");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 20, -10), 0,
+	       "b: a negative length locks 10-19");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 15, &got), F_WRLCK, "found");
+	kfs_ok(got.l_start == 10 && got.l_len == 10, "10+10");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, -1, 5), -EINVAL,
+	       "a negative start: EINVAL");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 7, 0, 5), -EINVAL,
+	       "a bad whence: EINVAL");
+	SC(__NR_close, b); /* the description's last reference */
+	kfs_eq(setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0, 0), 0,
+	       "closing the last descriptor of b released its locks");
+
+	/* flock: per description, its own namespace. */
+	b = xopen("/tmp/locked", O_RDONLY);
+	kfs_eq(SC(__NR_flock, b, 2 | 4), 0,
+	       "flock LOCK_EX beside an OFD record lock (no conflict)");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), -EWOULDBLOCK,
+	       "flock LOCK_EX|LOCK_NB from another open: EWOULDBLOCK");
+	kfs_eq(SC(__NR_flock, a, 1 | 4), -EWOULDBLOCK, "LOCK_SH too");
+	kfs_eq(SC(__NR_flock, b, 8), 0, "LOCK_UN");
+	kfs_eq(SC(__NR_flock, a, 1), 0, "then LOCK_SH (blocking, free)");
+	kfs_eq(SC(__NR_flock, b, 1 | 4), 0, "and another LOCK_SH");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), -EWOULDBLOCK,
+	       "upgrading to LOCK_EX while shared: EWOULDBLOCK");
+	kfs_eq(SC(__NR_flock, b, 8), 0, "b: LOCK_UN");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), 0, "a: LOCK_EX now");
+	long e = xopen("/dev/null", O_RDONLY | O_PATH);
+	kfs_eq(SC(__NR_flock, e, 2), -EBADF, "flock on O_PATH: EBADF");
+	SC(__NR_close, e);
+	SC(__NR_close, a);
+	kfs_eq(SC(__NR_flock, b, 2 | 4), 0,
+	       "closing a released its flock lock");
+	SC(__NR_close, b);
+	SC(__NR_unlink, "/tmp/locked");
+}
+
 static void test_emfile(void)
 {
 	long fd, last = -1;
@@ -717,6 +848,7 @@ int main(void)
 	test_getdents();
 	test_copying();
 	test_shared_pages();
+	test_locks();
 	test_emfile();
 	return kfs_done("kfs_io");
 }
