@@ -1,13 +1,13 @@
 #!/bin/sh
 # kiln-vmm boots real programs.  Every guest program (static, dynamic,
-# static-pie) and the exit-status, crash and panic cases are packed with
-# `kiln pack` and booted on kiln-vmm: directly when this machine has
-# /dev/kvm, otherwise inside scripts/nested-kvm.sh, a Linux guest under
-# QEMU TCG whose emulated AMD SVM gives it a working /dev/kvm.  One nested
-# boot runs every case (the Linux guest takes 6-20 s to boot; each kiln-vmm
-# run inside it well under a second).  The nested path needs Debian's
-# kernel and busybox packages, which the harness fetches with apt-get
-# download into build/nested/ on its first run.
+# static-pie), Debian's sqlite3 and the exit-status, crash and panic
+# cases are packed with `kiln pack` and booted on kiln-vmm: directly when
+# this machine has /dev/kvm, otherwise inside scripts/nested-kvm.sh, a
+# Linux guest under QEMU TCG whose emulated AMD SVM gives it a working
+# /dev/kvm.  One nested boot runs every case (the Linux guest takes 6-20 s
+# to boot; each kiln-vmm run inside it well under a second).  The nested
+# path needs Debian's kernel and busybox packages, which the harness
+# fetches with apt-get download into build/nested/ on its first run.
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
@@ -45,6 +45,12 @@ add_case segv 64 "" 139 'segmentation fault at address 0xdead0' "$GUEST/static/s
 add_case panic 64 kiln.test=panic 120 'kernel panic' examples/hello
 add_case sysfuzz 64 "" 0 '^sysfuzz: survived [0-9]+ calls$' "$GUEST/static/sysfuzz"
 add_case enosys-log 64 "" 0 "syscall '.*' \([0-9]+\) not implemented" "$GUEST/static/enosys"
+# Debian's sqlite3 (tests/e2e/app_sqlite.sh has the QEMU side).
+add_case sqlite3-rows 64 "" 0 '^2$' /usr/bin/sqlite3 /tmp/db \
+	'create table t(x); insert into t values(1),(2); select * from t;'
+add_case sqlite3-disk 64 "" 0 '^last\|wal row$' \
+	--file tests/apps/sqlite/disk.sql:/data/disk.sql \
+	/usr/bin/sqlite3 /tmp/app.db '.read /data/disk.sql'
 for prog in $(guest_names); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
 	args=$(guest_marker "$prog" kiln-run-args)
