@@ -261,6 +261,23 @@ static void gen_mounts(struct gen_buf *g)
 	gen_printf(g, "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n");
 }
 
+/* The same three in proc(5)'s mountinfo format (df reads this one):
+ * mount id, parent id, st_dev, root, mount point, options, "-", type,
+ * source, super options. */
+static void gen_mountinfo(struct gen_buf *g)
+{
+	gen_printf(g, "1 1 %u:%u / / rw,relatime - tmpfs rootfs rw\n",
+		   ramfs_super.dev_major, ramfs_super.dev_minor);
+	gen_printf(g,
+		   "2 1 %u:%u / /proc rw,nosuid,nodev,noexec,relatime - "
+		   "proc proc rw\n",
+		   procfs_super.dev_major, procfs_super.dev_minor);
+	gen_printf(g,
+		   "3 1 %u:%u / /sys ro,nosuid,nodev,noexec,relatime - "
+		   "sysfs sysfs ro\n",
+		   sysfs_super.dev_major, sysfs_super.dev_minor);
+}
+
 /* ---- /proc/self/exe and /proc/self/cwd ---- */
 
 static const char *exe_get_link(struct inode *lnk)
@@ -454,6 +471,8 @@ int procfs_init(void)
 	ino->iops = &fddir_iops;
 
 	err = procfs_add_file("self/mounts", gen_mounts);
+	if (!err)
+		err = procfs_add_file("self/mountinfo", gen_mountinfo);
 	if (err)
 		goto fail;
 	if (!dir_symlink(procfs_root, "mounts", "self/mounts", &err))

@@ -8,7 +8,7 @@
  * totalram, /proc/self/maps has the program, its stack and a file just
  * mapped, /proc/self/stat and /proc/PID/stat name this process,
  * /proc/sys/kernel/osrelease is uname's release, boot_id is stable and
- * uuid is not, statfs knows /proc and /sys.
+ * uuid is not, mountinfo lists / and /proc, statfs knows /proc and /sys.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -242,6 +242,10 @@ static void test_proc_system(void)
 		     "never") != NULL,
 	      "transparent_hugepage/enabled");
 
+	char *mi = slurp("/proc/self/mountinfo");
+	CHECK(strstr(mi, " / / ") && strstr(mi, " /proc ") &&
+		  strstr(mi, " - proc "),
+	      "/proc/self/mountinfo has / and /proc (df reads it)");
 	struct statfs sf;
 	CHECK(statfs("/proc", &sf) == 0 && sf.f_type == 0x9fa0,
 	      "statfs /proc: PROC_SUPER_MAGIC");
