@@ -19,11 +19,14 @@ struct file;
 /* A shared file mapping of a read-only descriptor: mprotect may not add
  * PROT_WRITE (EACCES). */
 #define UVM_NOWRITE 8
+/* MAP_NORESERVE: making it writable commits nothing (mprotect). */
+#define UVM_NORESERVE 16
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
 	int prot;	     /* UVM_READ | UVM_WRITE | UVM_EXEC */
-	int flags;	   /* UVM_SHARED | UVM_STACK | UVM_HEAP | UVM_NOWRITE */
+	int flags;	   /* UVM_SHARED | UVM_STACK | UVM_HEAP | UVM_NOWRITE |
+			      UVM_NORESERVE */
 	struct file *file; /* NULL for anonymous memory; holds a reference */
 	uint64_t file_off; /* file offset that maps to start */
 	uint64_t file_end; /* virtual address where file data ends (zeros
@@ -39,6 +42,9 @@ struct vma {
 int uvm_map(uint64_t *addr, uint64_t len, int prot, int flags, bool fixed,
 	    struct file *file, uint64_t file_off, uint64_t file_end);
 int uvm_unmap(uint64_t addr, uint64_t len);
+/* mprotect: -ENOMEM also when the private memory it makes writable
+ * (not MAP_NORESERVE) is more than the guest's RAM, as Linux's overcommit
+ * heuristic refuses it. */
 int uvm_protect(uint64_t addr, uint64_t len, int prot);
 /* Drops the pages (next touch reads zeros or the file again). */
 int uvm_discard(uint64_t addr, uint64_t len);

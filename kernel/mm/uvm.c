@@ -261,14 +261,20 @@ int uvm_protect(uint64_t addr, uint64_t len, int prot)
 		return -ENOMEM;
 	uint64_t e = addr + len;
 	/* Linux: the whole range must be mapped. */
+	uint64_t commit = 0;
 	for (uint64_t a = addr; a < e;) {
 		struct vma *v = vma_find(a);
 		if (!v)
 			return -ENOMEM;
 		if ((prot & UVM_WRITE) && (v->flags & UVM_NOWRITE))
 			return -EACCES;
+		if ((prot & UVM_WRITE) && !(v->prot & UVM_WRITE) &&
+		    !(v->flags & (UVM_SHARED | UVM_NORESERVE)))
+			commit += MIN(v->end, e) - a;
 		a = v->end;
 	}
+	if (commit > phys_total_bytes())
+		return -ENOMEM;
 	for (struct vma *v = vmas; v && v->start < e; v = v->next) {
 		if (v->end <= addr)
 			continue;

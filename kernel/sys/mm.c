@@ -75,6 +75,8 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 	int uflags = type == MAP_PRIVATE ? 0 : UVM_SHARED;
 	if (f && uflags && !may_write)
 		uflags |= UVM_NOWRITE;
+	if (flags & MAP_NORESERVE)
+		uflags |= UVM_NORESERVE;
 	if (flags & MAP_GROWSDOWN)
 		uflags |= UVM_STACK;
 	int r =
@@ -96,9 +98,6 @@ static long sys_mprotect(uint64_t addr, uint64_t len, long prot)
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN |
 		     PROT_GROWSUP))
 		return -EINVAL;
-	/* Making a reservation writable commits it. */
-	if ((prot & PROT_WRITE) && !mm_may_commit(ALIGN_UP(len, PAGE_SIZE)))
-		return -ENOMEM;
 	return uvm_protect(addr, len, (int)(prot & 7));
 }
 SYSCALL_REGISTER(__NR_mprotect, mprotect, sys_mprotect);

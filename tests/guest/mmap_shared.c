@@ -217,6 +217,12 @@ static void test_overcommit(void)
 		((char *)p)[big / 2] = 1;
 		munmap(p, big);
 	}
+	p = mmap(NULL, big, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(p != MAP_FAILED && mprotect(p, big, PROT_READ | PROT_WRITE) == 0,
+	      "a MAP_NORESERVE reservation may be made writable whole");
+	if (p != MAP_FAILED)
+		munmap(p, big);
 }
 
 int main(void)
