@@ -284,6 +284,24 @@ static int net_features_check(uint64_t f)
 	return 0;
 }
 
+/*
+ * Sets InterruptStatus bits.  An interrupt is due only when one of them is
+ * new: while a bit is still set the driver has not acknowledged the last
+ * interrupt, so its handler has yet to run and will find everything
+ * pushed until then (drivers acknowledge before they look at the rings).
+ * That is what a level-triggered line that follows InterruptStatus does
+ * (QEMU's virtio-mmio), so an edge-triggered pin gets no more interrupts
+ * than on QEMU, and a busy device no interrupt per frame.
+ */
+static void net_isr_set(uint32_t bits, int *irq)
+{
+	if (bits & ~net.dev.isr)
+		*irq = 1;
+	else
+		net.stats.irqs_coalesced++;
+	net.dev.isr |= bits;
+}
+
 /* The guest broke queue q: stop, ask for a reset, say so once. */
 static void net_broken(struct virtq *q, const char *which, int *irq)
 {
@@ -387,10 +405,8 @@ static int net_tx(int *irq)
 			break;
 		n++; /* bounds a guest that keeps moving its index */
 	}
-	if (virtq_should_signal(q)) {
-		net.dev.isr |= VIRTIO_INT_USED;
-		*irq = 1;
-	}
+	if (virtq_should_signal(q))
+		net_isr_set(VIRTIO_INT_USED, irq);
 	return more;
 }
 
@@ -457,10 +473,8 @@ static int net_rx(int *irq)
 		virtq_push(q, c->head, (uint32_t)len);
 		net.stats.rx_packets++;
 	}
-	if (virtq_should_signal(q)) {
-		net.dev.isr |= VIRTIO_INT_USED;
-		*irq = 1;
-	}
+	if (virtq_should_signal(q))
+		net_isr_set(VIRTIO_INT_USED, irq);
 	return more;
 }
 
