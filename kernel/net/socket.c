@@ -877,13 +877,10 @@ wait:
 	return s->error ? -sock_take_error(s) : -ECONNABORTED;
 }
 
-int sock_connect(struct file *f, const struct sock_addr *a)
+static int sock_udp_connect(struct sock *s, const struct sock_addr *a)
 {
-	struct sock *s = f->priv;
 	ip_addr_t ip;
 
-	if (s->type == SOCK_STREAM)
-		return sock_tcp_connect(s, f, a);
 	if (!a) {
 		udp_disconnect(s->udp);
 		s->udp_connected = false;
@@ -904,6 +901,18 @@ int sock_connect(struct file *f, const struct sock_addr *a)
 	s->peer = *a;
 	s->have_peer = true;
 	return 0;
+}
+
+/* Every call that may make lwIP send ends with net_flush: the driver
+ * notifies the device once for what the call queued. */
+int sock_connect(struct file *f, const struct sock_addr *a)
+{
+	struct sock *s = f->priv;
+	int r = s->type == SOCK_STREAM ? sock_tcp_connect(s, f, a)
+				       : sock_udp_connect(s, a);
+
+	net_flush();
+	return r;
 }
 
 /* ---- sending ---- */
@@ -1077,11 +1086,15 @@ ssize_t sock_send(struct file *f, const struct iovec *iov, int cnt,
 		  bool user)
 {
 	struct sock *s = f->priv;
+	ssize_t r;
 
 	/* A stream ignores the address, as Linux's TCP does. */
 	if (s->type == SOCK_STREAM)
-		return sock_tcp_send(s, f, iov, cnt, total, flags, user);
-	return sock_udp_send(s, iov, cnt, total, flags, to, user);
+		r = sock_tcp_send(s, f, iov, cnt, total, flags, user);
+	else
+		r = sock_udp_send(s, iov, cnt, total, flags, to, user);
+	net_flush();
+	return r;
 }
 
 /* ---- receiving ---- */
@@ -1264,11 +1277,16 @@ ssize_t sock_recv(struct file *f, const struct iovec *iov, int cnt,
 		  bool user)
 {
 	struct sock *s = f->priv;
+	ssize_t r;
 
+	/* A TCP read may open the window: lwIP sends an update. */
 	if (s->type == SOCK_STREAM)
-		return sock_tcp_recv(s, f, iov, cnt, total, flags, user);
-	return sock_udp_recv_dgram(s, f, iov, cnt, total, flags, from, oflags,
-				   user);
+		r = sock_tcp_recv(s, f, iov, cnt, total, flags, user);
+	else
+		r = sock_udp_recv_dgram(s, f, iov, cnt, total, flags, from,
+					oflags, user);
+	net_flush();
+	return r;
 }
 
 /* ---- shutdown, names ---- */
@@ -1303,6 +1321,7 @@ int sock_shutdown(struct file *f, int how)
 		s->wr_shut = true;
 		if (s->tcp)
 			tcp_shutdown(s->tcp, 0, 1);
+		net_flush(); /* the FIN */
 	}
 	sock_notify(s, POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM |
 			   POLLHUP);
@@ -1898,6 +1917,7 @@ static void sock_release(struct file *f)
 	s->file = NULL;
 	if (s->type == SOCK_STREAM) {
 		sock_tcp_destroy(s);
+		net_flush(); /* the FIN or RST */
 	} else {
 		udp_recv(s->udp, NULL, NULL);
 		udp_remove(s->udp);
