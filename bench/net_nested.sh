@@ -58,9 +58,11 @@ done
 
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+# The page also shows bench/net.sh's run on this machine, if there is one.
 report() {
-	"$PY" bench/net/report.py --log "$LOG" --md docs/bench-net.md \
-		--png docs/bench-net.png
+	set -- --log "$LOG" --md docs/bench-net.md --png docs/bench-net.png
+	[ -f "$W/host.log" ] && set -- "$@" --host-log "$W/host.log"
+	"$PY" bench/net/report.py "$@"
 }
 if [ $report_only = 1 ]; then
 	[ -f "$LOG" ] || net_die "no raw log at '$LOG' (run bench/net_nested.sh without --report-only first)"
@@ -83,7 +85,7 @@ fi
 
 rm -rf "$W/stage" "$W/mods"
 K=$W/stage/k
-mkdir -p "$K/srv" "$K/mod" "$W/mods"
+mkdir -p "$K/mod" "$W/mods"
 # tun for the taps, veth for the process's link.
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$W/mods" --wildcards \
 	'./lib/modules/*/kernel/drivers/net/tun.ko*' \
@@ -98,28 +100,10 @@ for m in tun veth; do
 done
 echo "tun veth" >"$K/mod/order"
 
-sh bench/net/files.sh "$K/srv"
-musl-gcc -static -std=c11 -O2 -Wall -Wextra -Werror -o "$K/blast" bench/net/blast.c
-cp build/kiln-vmm.static "$K/kiln-vmm"
-cp build/kiln.elf examples/httpd "$K/"
 cp "$IPR" "$K/ip"
-cp bench/net/guest.sh "$K/guest.sh"
-build/kiln pack -o "$K/httpd.cpio" --file "$K/srv/index.html:/srv/index.html" \
-	--file "$K/srv/1m.bin:/srv/1m.bin" examples/httpd -q -r /srv -p 8080
-build/kiln pack -o "$K/blast.cpio" "$K/blast" serve 9000
-{
-	echo "CONFS='kiln-vmm qemu process'"
-	echo "RUNS=$runs"
-	echo "DUR=$duration"
-	echo "CONNS=$conns"
-	echo "DUR_1M=$((duration * 2))"
-	echo "CONNS_1M=1"
-	echo "BULK=$((bulk_mib * 1048576))"
-	echo "MEM=$guest_mib"
-	echo "QEMU_ACCEL=kvm"
-	echo "IP=/k/ip"
-	echo "VMM_FLAGS='--stats'"
-} >"$K/config.sh"
+CONFS="kiln-vmm qemu process" RUNS=$runs DUR=$duration CONNS=$conns \
+	BULK_MIB=$bulk_mib MEM=$guest_mib QEMU_ACCEL=kvm IP=/k/ip \
+	VMM_FLAGS=--stats MOUNT_DEBUGFS=1 sh bench/net/stage.sh "$K"
 
 # The guest is busybox: QEMU, wrk, ip and httpd come with every library
 # they load (at their host paths), and QEMU with the firmware it opens for

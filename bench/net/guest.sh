@@ -19,8 +19,12 @@
 # blast's line, and the monitors' own output at the end ("o CONF ...").
 # Reads config.sh next to it: CONFS, RUNS, DUR and CONNS (wrk on the
 # page), DUR_1M and CONNS_1M (on the 1 MiB file), BULK (bytes), MEM,
-# QEMU_ACCEL, VMM_FLAGS, IP (an iproute2 ip: busybox's cannot make veth).
+# QEMU_ACCEL, VMM_FLAGS, IP (an iproute2 ip: busybox's cannot make veth),
+# MOUNT_DEBUGFS.
 K=$(cd "$(dirname "$0")" && pwd)
+T=$K/run # the servers' output
+rm -rf "$T"
+mkdir -p "$T"
 # shellcheck source=/dev/null # written by bench/net_nested.sh
 . "$K/config.sh"
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
@@ -30,6 +34,17 @@ die() {
 	echo "F failed $*"
 	exit 1
 }
+
+# Whatever happens, the servers and the namespace holder go (bench/net.sh
+# runs this on the host, in a namespace that lives as long as they do).
+PID_vmm="" PID_qemu="" PID_process="" NSPID=""
+cleanup() {
+	for p in $PID_vmm $PID_qemu $PID_process $NSPID; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
 
 echo "F guest_kernel $(uname -r)"
 echo "F guest_cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -45,7 +60,9 @@ if [ -f "$K/mod/order" ]; then
 		insmod "$K/mod/$m.ko" || die "insmod $m"
 	done
 fi
-[ -d /sys/kernel/debug/kvm ] ||
+# The nested guest mounts debugfs for KVM's counters; elsewhere only an
+# already mounted one is read.
+[ "${MOUNT_DEBUGFS:-0}" = 1 ] && ! grep -q ' /sys/kernel/debug ' /proc/mounts &&
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -d /sys/kernel/debug/kvm ] && echo "F kvm_debugfs yes"
 
@@ -86,7 +103,7 @@ start() {
 	kiln-vmm)
 		"$K/kiln-vmm" --kernel "$K/kiln.elf" --initrd "$K/$cpio" \
 			--memory "$MEM" --net tap0 --cmdline "$kcmd" $VMM_FLAGS \
-			</dev/null >"/tmp/$name.$conf.out" 2>&1 &
+			</dev/null >"$T/$name.$conf.out" 2>&1 &
 		PID_vmm=$!
 		;;
 	qemu)
@@ -94,16 +111,16 @@ start() {
 			-accel "$QEMU_ACCEL" -m "$MEM" -nodefaults -no-user-config \
 			-display none -no-reboot -kernel "$K/kiln.elf" \
 			-initrd "$K/$cpio" -append "$kcmd" \
-			-serial "file:/tmp/$name.$conf.out" \
+			-serial "file:$T/$name.$conf.out" \
 			-global virtio-mmio.force-legacy=false \
 			-netdev tap,id=n0,ifname=tap1,script=no,downscript=no \
 			-device virtio-net-device,netdev=n0,mac=52:54:00:00:03:15 \
 			-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-			</dev/null >"/tmp/$name.$conf.err" 2>&1 &
+			</dev/null >"$T/$name.$conf.err" 2>&1 &
 		PID_qemu=$!
 		;;
 	process)
-		nsenter -t $NSPID -n "$@" </dev/null >"/tmp/$name.$conf.out" 2>&1 &
+		nsenter -t $NSPID -n "$@" </dev/null >"$T/$name.$conf.out" 2>&1 &
 		PID_process=$!
 		;;
 	esac
@@ -136,12 +153,31 @@ counters() {
 	echo
 }
 
-# wait_up PHASE: every server answers (connect works), or the run stops.
-wait_up() {
+# up PHASE PORT: each server in turn is started (start_PHASE CONF) and
+# answers (connect works) before the next boots: kiln calibrates its APIC
+# timer over one millisecond at its first sleep, and a guest that boots
+# while another VM loads the CPU can get it wrong (see docs/bench-net.md).
+# Then the idle rate of wake-ups (HLT exits per second over 2 s) of each
+# VM, which shows such a guest.
+up() {
 	for c in $CONFS; do
+		"start_$1" "$c"
 		"$K/blast" wait "$(addr_of "$c")" "$2" 120 ||
-			{ cat /tmp/"$1.$c".*; die "$1 on $c did not come up"; }
+			{ cat "$T/$1.$c".*; die "$1 on $c did not come up"; }
 	done
+	sleep 1
+	for c in $CONFS; do
+		h0=$(halts "$c")
+		sleep 2
+		h1=$(halts "$c")
+		[ -n "$h0" ] && echo "F idle_wakeups $1 $c $(((h1 - h0) / 2))"
+	done
+}
+
+# halts CONF: the VM's HLT exits so far (empty without debugfs).
+halts() {
+	dir=$(ls -d /sys/kernel/debug/kvm/"$(pid_of "$1")"-* 2>/dev/null | head -n 1)
+	[ -n "$dir" ] && [ "$1" != process ] && cat "$dir/halt_exits"
 }
 
 stop_all() {
@@ -154,7 +190,7 @@ stop_all() {
 	# shellcheck disable=SC2086 # a list of pids
 	wait $wait_pids 2>/dev/null
 	for c in $CONFS; do
-		for f in /tmp/"$1.$c".*; do
+		for f in "$T/$1.$c".*; do
 			[ -s "$f" ] && sed "s/^/o $c $1: /" "$f" | tr -d '\r'
 		done
 	done
@@ -174,10 +210,8 @@ rotate() {
 
 # Phase 1: httpd ----------------------------------------------------------------
 
-for c in $CONFS; do
-	start "$c" httpd httpd.cpio "$K/httpd" -q -r "$K/srv" -p 8080
-done
-wait_up httpd 8080
+start_httpd() { start "$1" httpd httpd.cpio "$K/httpd" -q -r "$K/srv" -p 8080; }
+up httpd 8080
 round=0
 while [ $round -le "$RUNS" ]; do
 	for c in $(rotate $round); do
@@ -200,10 +234,8 @@ PID_vmm="" PID_qemu="" PID_process=""
 
 # Phase 2: bulk TCP, server to here ------------------------------------------------
 
-for c in $CONFS; do
-	start "$c" blast blast.cpio "$K/blast" serve 9000
-done
-wait_up blast 9000
+start_blast() { start "$1" blast blast.cpio "$K/blast" serve 9000; }
+up blast 9000
 round=0
 while [ $round -le "$RUNS" ]; do
 	for c in $(rotate $round); do
@@ -217,5 +249,5 @@ while [ $round -le "$RUNS" ]; do
 	round=$((round + 1))
 done
 stop_all blast
-kill $NSPID 2>/dev/null
+PID_vmm="" PID_qemu="" PID_process=""
 echo "F end_uptime $(uptime_s)"

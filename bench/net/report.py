@@ -42,7 +42,9 @@ def parse(path):
         w = line.split()
         if not w:
             continue
-        if w[0] == "F" and len(w) >= 2:
+        if w[0] == "F" and len(w) == 5 and w[1] == "idle_wakeups":
+            facts.setdefault("idle", []).append((w[2], w[3], int(w[4])))
+        elif w[0] == "F" and len(w) >= 2:
             facts[w[1]] = " ".join(w[2:])
         elif w[0] == "H" and len(w) >= 3 and w[1] == "build":
             host.setdefault("builds", []).append(
@@ -217,9 +219,11 @@ def host_facts(host):
     ]
 
 
-def table(facts, host, wrk, bulk, kvm):
-    """The one table: rows of (label, {conf: cells}, lower_is_better)."""
+def table(host, wrk, bulk, kvm, confs):
+    """The table: rows of (label, {conf: values}, lower_is_better,
+    digits) for the configurations confs that ran."""
     rows = []
+    CONFS = [(k, n) for k, n in globals()["CONFS"] if k in confs]
 
     def add(label, values, lower_better=False, digits=3):
         rows.append((label, values, lower_better, digits))
@@ -242,7 +246,7 @@ def table(facts, host, wrk, bulk, kvm):
     vms = [k for k, _ in CONFS if k != "process"]
     for test, unit in (("page", "page request"), ("1m", "1 MiB request"),
                        ("bulk", "MiB of bulk")):
-        add("CPU time per %s, whole Linux guest, ms" % unit,
+        add("CPU time per %s, all of the nested Linux guest, ms" % unit,
             {k: per_unit(kvm, wrk, bulk, k, test, cpu_busy)
              for k, _ in CONFS}, True)
         add("&nbsp;&nbsp;in the kiln guest (vCPU in guest mode) or the "
@@ -273,13 +277,110 @@ def table(facts, host, wrk, bulk, kvm):
     return rows
 
 
-def advantage(values, lower_better, other):
-    a, b = med(values.get("kiln-vmm", [])), med(values.get(other, []))
+def advantage(values, lower_better, other, this="kiln-vmm"):
+    a, b = med(values.get(this, [])), med(values.get(other, []))
     return ratio(b, a) if lower_better else ratio(a, b)
 
 
-def write_md(path, png, facts, host, wrk, bulk, kvm, out):
-    rows = table(facts, host, wrk, bulk, kvm)
+def md_table(L, rows, confs, pairs):
+    """Rows as a markdown table: a column per configuration, then one per
+    (this, other, title) pair with this's advantage over other."""
+    names = [n for k, n in CONFS if k in confs]
+    L.append("| measure | " + " | ".join(names) + " | " +
+             " | ".join(t for _, _, t in pairs) + " |")
+    L.append("|---" * (1 + len(names) + len(pairs)) + "|")
+    for label, values, lower_better, digits in rows:
+        cells = [cell(values.get(k, []), digits) if k in values else "n/a"
+                 for k, _ in CONFS if k in confs]
+        advs = [fmt_ratio(advantage(values, lower_better, o, t))
+                if t in values and o in values else "n/a"
+                for t, o, _ in pairs]
+        L.append("| %s | %s | %s |" % (label, " | ".join(cells),
+                                       " | ".join(advs)))
+    L.append("")
+
+
+def problems(L, title, facts, wrk, bulk):
+    errors = ["%s %s round %d: %s" % (c, t, n, r["errors"])
+              for (c, t), rounds in sorted(wrk.items())
+              for n, r in sorted(rounds.items()) if r.get("errors")]
+    failed = "failed" in facts
+    if errors or failed or any(v is None for b in bulk.values()
+                               for v in b.values()):
+        L.append("## %s" % title)
+        L.append("")
+        for e in errors:
+            L.append("- wrk: %s" % e)
+        for c, rounds in sorted(bulk.items()):
+            for n, v in sorted(rounds.items()):
+                if v is None:
+                    L.append("- blast fetch from %s failed in round %d" %
+                             (c, n))
+        if failed:
+            L.append("- the guest script stopped: %s" % facts["failed"])
+        L.append("")
+
+
+def idle_note(L, facts):
+    idle = facts.get("idle", [])
+    if not idle:
+        return
+    L.append("## Idle wake-ups")
+    L.append("")
+    L.append(
+        "Before each phase the script counts each VM's HLT exits over two "
+        "idle seconds.  A kiln guest with nothing to do wakes a few times "
+        "a second (lwIP's timers); kiln calibrates its APIC timer over one "
+        "millisecond at its first sleep, and when the vCPU is descheduled "
+        "inside that millisecond (a busy host) the rate comes out far too "
+        "low and every sleep ends in dozens of early wake-ups.  The "
+        "servers are therefore booted one after the other.  Measured: " +
+        "; ".join("%s phase, %s: %d/s%s" % (
+            "wrk" if ph == "httpd" else "bulk", c, n,
+            " (**miscalibrated**)" if n > 50 else "")
+            for ph, c, n in idle) + ".")
+    L.append("")
+
+
+def host_section(L, run):
+    facts, host, wrk, bulk, kvm, out = run
+    confs = sorted({c for c, _ in wrk} | set(bulk),
+                   key=lambda c: [k for k, _ in CONFS].index(c))
+    accel = facts.get("qemu_accel", "?")
+    L.append("## On this machine directly (`bench/net.sh`)")
+    L.append("")
+    if "kiln-vmm" in confs:
+        L.append("This machine has `/dev/kvm`: all three configurations on "
+                 "real KVM, QEMU with `-accel %s`." % accel)
+        pairs = [("kiln-vmm", "qemu", "kiln-vmm's advantage over QEMU"),
+                 ("kiln-vmm", "process", "over the host process")]
+    else:
+        L.append(
+            "No `/dev/kvm` here, so no kiln-vmm: kiln on QEMU microvm with "
+            "`-accel %s` (software emulation of the guest, the host's own "
+            "network stack and tap) against the host process behind its "
+            "veth pair, in a namespace `bench/net.sh` makes.  The last "
+            "column is QEMU's advantage over the process (below 1: "
+            "slower)." % accel)
+        pairs = [("qemu", "process", "QEMU/%s's advantage over the host "
+                  "process" % accel)]
+    L.append("")
+    # CPU time here would count every other program on the machine too.
+    rows = [r for r in table(host, wrk, bulk, kvm, confs)
+            if not r[0].startswith(("VM exits", "&nbsp;&nbsp;", "CPU time",
+                                    "interrupts injected"))]
+    md_table(L, rows, confs, pairs)
+    L.append("%s rounds after a warm-up, medians [min-max]; host load "
+             "average %s before, %s after; %s s wall." % (
+                 host.get("runs", "?"), host.get("loadavg_before", "?"),
+                 host.get("loadavg_after", "?"), host.get("wall_s", "?")))
+    L.append("")
+    problems(L, "Problems during the run on this machine", facts, wrk, bulk)
+
+
+def write_md(path, png, nested, hostrun):
+    facts, host, wrk, bulk, kvm, out = nested
+    rows = table(host, wrk, bulk, kvm, [k for k, _ in CONFS])
     runs = host.get("runs", "?")
     L = []
     L.append("# Network benchmark, nested KVM: kiln-vmm vs QEMU microvm vs a "
@@ -357,20 +458,9 @@ def write_md(path, png, facts, host, wrk, bulk, kvm, out):
         "other's latency (or exit count) over kiln-vmm's: above 1.00x "
         "kiln-vmm is better, below it is worse.  Ratios divide the medians.")
     L.append("")
-    L.append("| measure | " + " | ".join(n for _, n in CONFS) +
-             " | kiln-vmm's advantage over QEMU | over the host process |")
-    L.append("|---" * (len(CONFS) + 3) + "|")
-    for label, values, lower_better, digits in rows:
-        cells = [cell(values.get(k, []), digits) if k in values else "n/a"
-                 for k, _ in CONFS]
-        adv_q = advantage(values, lower_better, "qemu")
-        adv_p = advantage(values, lower_better, "process") \
-            if "process" in values else None
-        L.append("| %s | %s | %s | %s |" % (
-            label, " | ".join(cells), fmt_ratio(adv_q),
-            fmt_ratio(adv_p) if "process" in values else "n/a"))
-    L.append("")
-
+    md_table(L, rows, [k for k, _ in CONFS],
+             [("kiln-vmm", "qemu", "kiln-vmm's advantage over QEMU"),
+              ("kiln-vmm", "process", "over the host process")])
     # Goals.
     def adv(test, key, other, lower=False):
         vals = {k: measured(wrk, k, test, key) for k, _ in CONFS}
@@ -423,24 +513,10 @@ def write_md(path, png, facts, host, wrk, bulk, kvm, out):
                 L.extend(lines)
                 L.append("```")
                 L.append("")
-    errors = ["%s %s round %d: %s" % (c, t, n, r["errors"])
-              for (c, t), rounds in sorted(wrk.items())
-              for n, r in sorted(rounds.items()) if r.get("errors")]
-    failed = [k for k in facts if k == "failed"]
-    if errors or failed or any(v is None for b in bulk.values()
-                               for v in b.values()):
-        L.append("## Problems during the run")
-        L.append("")
-        for e in errors:
-            L.append("- wrk: %s" % e)
-        for c, rounds in sorted(bulk.items()):
-            for n, v in sorted(rounds.items()):
-                if v is None:
-                    L.append("- blast fetch from %s failed in round %d" %
-                             (c, n))
-        if failed:
-            L.append("- the guest script stopped: %s" % facts["failed"])
-        L.append("")
+    problems(L, "Problems during the run", facts, wrk, bulk)
+    idle_note(L, facts)
+    if hostrun:
+        host_section(L, hostrun)
 
     L.append("## Machine")
     L.append("")
@@ -520,15 +596,19 @@ def plot(wrk, bulk, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--log", required=True)
+    ap.add_argument("--log", help="bench/net_nested.sh's raw log")
+    ap.add_argument("--host-log", help="bench/net.sh's raw log")
     ap.add_argument("--md", default=os.path.join(ROOT, "docs/bench-net.md"))
     ap.add_argument("--png", default=os.path.join(ROOT,
                                                   "docs/bench-net.png"))
     args = ap.parse_args()
-    facts, host, wrk, bulk, kvm, out = parse(args.log)
-    png = plot(wrk, bulk, args.png)
-    write_md(args.md, args.png if png else None, facts, host, wrk, bulk,
-             kvm, out)
+    if not args.log and not args.host_log:
+        ap.error("give --log, --host-log or both")
+    empty = ({}, {}, {}, {}, {}, {})
+    nested = parse(args.log) if args.log else empty
+    hostrun = parse(args.host_log) if args.host_log else None
+    png = plot(nested[2], nested[3], args.png) if args.log else False
+    write_md(args.md, args.png if png else None, nested, hostrun)
     print("bench: wrote %s%s" % (args.md, " and " + args.png if png else ""))
 
 
