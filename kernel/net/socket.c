@@ -136,6 +136,8 @@ struct sock {
 	int rcvbuf, sndbuf;	     /* as reported (doubled, as Linux) */
 	uint64_t rcvtimeo, sndtimeo; /* ns, 0: forever */
 	int keepidle, keepintvl, keepcnt;
+	int syncnt; /* TCP_SYNCNT: SYN retransmissions before connect gives
+		       up; 0: lwIP's TCP_SYNMAXRTX */
 	int tos, ttl;
 	struct {
 		bool used;
@@ -401,6 +403,7 @@ static err_t sock_tcp_on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	s->state = SS_CONNECTED;
 	s->ever_connected = true;
+	tcp_poll(pcb, NULL, 0); /* TCP_SYNCNT's watch is over */
 	sock_cache_names(s);
 	sock_notify(s, POLLOUT | POLLWRNORM);
 	return ERR_OK;
@@ -802,6 +805,25 @@ int sock_accept(struct file *f, unsigned int fflags, struct sock_addr *peer,
 	return fd;
 }
 
+/*
+ * TCP_SYNCNT, while connecting: lwIP gives up after TCP_SYNMAXRTX SYN
+ * retransmissions; a socket that asked for fewer gets this poll callback
+ * (every slow timer tick, 500 ms), which aborts once that many went out
+ * unanswered.  The abort reports ERR_ABRT to sock_tcp_on_err: ETIMEDOUT,
+ * as Linux says when its SYN retries run out.
+ */
+static err_t sock_tcp_on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct sock *s = arg;
+
+	if (s && s->syncnt && pcb->state == SYN_SENT &&
+	    pcb->nrtx >= s->syncnt) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
 static bool sock_connect_done(void *arg)
 {
 	struct sock *s = arg;
@@ -865,6 +887,8 @@ static int sock_tcp_connect(struct sock *s, struct file *f,
 	}
 	s->bound = true;
 	s->state = SS_CONNECTING;
+	if (s->syncnt && s->syncnt < TCP_SYNMAXRTX)
+		tcp_poll(s->tcp, sock_tcp_on_poll, 1);
 	sock_addr_of(&s->local, &s->tcp->local_ip, s->tcp->local_port);
 	if (sock_nonblock(f, 0))
 		return -EINPROGRESS;
@@ -1546,12 +1570,16 @@ static int sock_setopt_tcp(struct sock *s, int name, const void *val,
 			return -EINVAL;
 		s->keepcnt = v;
 		break;
+	case TCP_SYNCNT:
+		if (v < 1 || v > 127) /* Linux's MAX_TCP_SYNCNT */
+			return -EINVAL;
+		s->syncnt = v;
+		break;
 	case TCP_MAXSEG:
 	case TCP_CORK:
 	case TCP_QUICKACK:
 	case TCP_DEFER_ACCEPT:
 	case TCP_USER_TIMEOUT:
-	case TCP_SYNCNT:
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
 	case TCP_FASTOPEN:
@@ -1732,11 +1760,13 @@ static int sock_getopt_tcp(struct sock *s, int name, int *v)
 	case TCP_MAXSEG:
 		*v = s->tcp && s->state == SS_CONNECTED ? tcp_mss(s->tcp) : 536;
 		return 0;
+	case TCP_SYNCNT:
+		*v = s->syncnt ? s->syncnt : TCP_SYNMAXRTX;
+		return 0;
 	case TCP_CORK:
 	case TCP_QUICKACK:
 	case TCP_DEFER_ACCEPT:
 	case TCP_USER_TIMEOUT:
-	case TCP_SYNCNT:
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
 	case TCP_FASTOPEN:

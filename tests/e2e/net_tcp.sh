@@ -13,7 +13,8 @@
 #   3. the guest as a client (build/tests/net/net_client) of python
 #      servers: names through /etc/hosts and through the DNS server given
 #      with --dns (musl's resolver over UDP), 1 MiB each way, connection
-#      refused, reset and a receive timeout seen as the right errno, UDP,
+#      refused, reset, a receive timeout and a connect whose SYNs are
+#      dropped (TCP_SYNCNT) seen as the right errno, UDP,
 #      TCP over the guest's loopback (poll, half-close, sendfile,
 #      edge-triggered epoll, sendmmsg/recvmmsg, RST on close).
 # The same checks run on kiln-vmm in tests/nested/net.sh.  The namespace,
@@ -33,6 +34,7 @@ SERVER_NAME=server.test
 PORT=8080
 BASE=9000
 UDP_PORT=7777
+SILENT=10.0.99.1 # routed to a blackhole in the namespace: SYNs vanish
 NET=build/tests/net
 GUEST_PID=""
 SERVER_PID=""
@@ -81,7 +83,9 @@ netns_with_bridge() {
 		ip -n "$NS" link set "$BRIDGE" up &&
 		ip -n "$NS" tuntap add dev "$TAP" mode tap &&
 		ip -n "$NS" link set "$TAP" master "$BRIDGE" &&
-		ip -n "$NS" link set "$TAP" up; } 2>"$KILN_TEST_TMP/bridge.err"; then
+		ip -n "$NS" link set "$TAP" up &&
+		ip -n "$NS" route add blackhole "${SILENT%.*}.0/24"; } \
+		2>"$KILN_TEST_TMP/bridge.err"; then
 		test_fail "$SCENARIO: bridge" "cannot set up bridge '$BRIDGE' with tap '$TAP' in namespace '$NS': $(head -n 1 "$KILN_TEST_TMP/bridge.err")"
 		return 1
 	fi
@@ -262,7 +266,7 @@ if [ -f "$KILN_TEST_TMP/ready" ]; then
 	guest_start --dns "$HOST_IP" \
 		--file "$KILN_TEST_TMP/nsswitch.conf:/etc/nsswitch.conf" \
 		"$NET/net_client" "$SERVER_NAME" "$HOST_IP" "$BASE" \
-		"$GUEST_NAME" "$GUEST_IP"
+		"$GUEST_NAME" "$GUEST_IP" "$SILENT"
 	wait "$GUEST_PID"
 	GUEST_ST=$?
 	GUEST_PID=""

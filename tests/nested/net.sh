@@ -87,7 +87,8 @@ build/kiln pack -o "$W/in/udp_echo.cpio" build/tests/net/udp_echo 7777
 printf 'hosts: files dns\n' >"$W/nsswitch.conf"
 build/kiln pack -o "$W/in/net_client.cpio" \
 	--file "$W/nsswitch.conf:/etc/nsswitch.conf" \
-	build/tests/net/net_client server.test 10.0.2.1 9000 kiln-guest 10.0.2.15
+	build/tests/net/net_client server.test 10.0.2.1 9000 kiln-guest \
+	10.0.2.15 10.0.99.1
 cp tests/net/*.py "$W/in/py/"
 
 # python3 for the clients and servers: the interpreter, its libraries, and

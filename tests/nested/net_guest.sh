@@ -33,7 +33,9 @@ done
 # enslaved to it (as a host would do it; net_tcp.sh does the same).
 { brctl addbr br0 && ip addr add $HOST/24 dev br0 && ip link set br0 up &&
 	tunctl -t tap0 >/dev/null && brctl addif br0 tap0 &&
-	ip link set tap0 up; } || { fail setup "bridge and tap"; exit 1; }
+	ip link set tap0 up &&
+	ip route add blackhole 10.0.99.0/24; } ||
+	{ fail setup "bridge, tap and route"; exit 1; }
 
 # 1. The device itself --------------------------------------------------------
 

@@ -39,6 +39,10 @@ net_client_verdicts() {
 	client_check "a reset connection is ECONNRESET, then end of file, then EPIPE" \
 		'recv after a RST is ECONNRESET' 'then recv is end of file' \
 		'send after a reset is EPIPE'
+	client_check "a connect whose SYNs are dropped is ETIMEDOUT after TCP_SYNCNT" \
+		'TCP_SYNCNT is 6 by default' 'TCP_SYNCNT 0 and 128 are EINVAL' \
+		'connect to an address that drops SYNs, TCP_SYNCNT 1: ETIMEDOUT' \
+		'SO_ERROR is 0 once connect has reported it'
 	client_check "a receive timeout is EAGAIN after SO_RCVTIMEO" \
 		'a silent peer: recv gives EAGAIN after SO_RCVTIMEO'
 	client_check "UDP as a client: addresses, fragments, MSG_TRUNC" \
