@@ -78,9 +78,10 @@ static int blast_serve(const char *port)
 	if (blast_addr("0.0.0.0", port, &sa) < 0)
 		return 2;
 	int l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
-				sizeof(one)) < 0 ||
-	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 8) < 0) {
+	if (l < 0 ||
+	    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(l, 8) < 0) {
 		perror("blast: listen");
 		return 1;
 	}
