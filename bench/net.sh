@@ -17,8 +17,8 @@ cd "$(dirname "$0")/.."
 W=$(pwd)/build/bench-net
 LOG=$W/host.log
 
-runs=5
-duration=5
+runs=10
+duration=3
 conns=4
 bulk_mib=16
 report_only=0

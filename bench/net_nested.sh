@@ -14,8 +14,8 @@
 #
 # Usage: bench/net_nested.sh [--runs N] [--duration S] [--connections N]
 #                            [--bulk MIB] [--timeout S] [--report-only]
-#   --runs N         measured rounds after the warm-up round (default 5)
-#   --duration S     seconds per wrk run (default 5)
+#   --runs N         measured rounds after the warm-up round (default 10)
+#   --duration S     seconds per wrk run on the page (default 3)
 #   --connections N  wrk's concurrent keep-alive connections on the page
 #                    (default 4; the 1 MiB file gets 1, and twice the time)
 #   --bulk MIB       MiB per bulk transfer (default 16)
@@ -29,8 +29,8 @@ ROOT=$(pwd)
 W=$ROOT/build/bench-net
 LOG=$W/nested.log
 
-runs=5
-duration=5
+runs=10
+duration=3
 conns=4
 bulk_mib=16
 timeout_s=3600
