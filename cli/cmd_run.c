@@ -52,6 +52,8 @@ const char cmd_run_help[] =
     "                            default 64M, 2M to 3G)\n"
     "      --file HOST:GUEST     put host file HOST at absolute path GUEST\n"
     "                            (repeatable)\n"
+    "      --dir HOST:GUEST      copy host directory tree HOST to GUEST\n"
+    "                            (repeatable)\n"
     "      --hypervisor NAME     kiln (KVM) or qemu; default kiln when\n"
     "                            /dev/kvm is usable, else qemu without KVM\n"
     "      --timeout SECONDS     stop the VM after SECONDS (status 124)\n"
@@ -87,6 +89,8 @@ const char cmd_pack_help[] =
     "  -e, --env KEY=VAL         set an environment variable (repeatable)\n"
     "      --file HOST:GUEST     put host file HOST at absolute path GUEST\n"
     "                            (repeatable)\n"
+    "      --dir HOST:GUEST      copy host directory tree HOST to GUEST\n"
+    "                            (repeatable)\n"
     "  -h, --help                show this help\n"
     "\n"
     "Exit status: 0; 125 kiln error, 126 not a runnable x86_64 program,\n"
@@ -110,6 +114,7 @@ struct run_opts {
 	int pack;	   /* kiln pack: write the rootfs, boot nothing */
 	struct strv env;   /* -e entries as given */
 	struct strv files; /* --file specs as given */
+	struct strv dirs;  /* --dir specs as given */
 	struct strv kernel_args;
 	const char *program; /* as the user wrote it */
 	char **args;	     /* the program's arguments */
@@ -172,13 +177,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		OPT_GW,
 		OPT_DNS,
 		OPT_HOSTNAME,
-		OPT_MAC
+		OPT_MAC,
+		OPT_DIR
 	};
 	const char *cmd = o->pack ? "pack" : "run";
 	static const struct option longopts[] = {
 	    {"env", required_argument, NULL, 'e'},
 	    {"memory", required_argument, NULL, 'm'},
 	    {"file", required_argument, NULL, OPT_FILE},
+	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"hypervisor", required_argument, NULL, OPT_HV},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -205,7 +212,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				longopts, NULL)) != -1) {
 		if (o->pack &&
 		    (c == OPT_HV || c == OPT_TIMEOUT || c == OPT_KERNEL ||
-		     c == OPT_KARG || c == OPT_KEEP || c >= OPT_NET)) {
+		     c == OPT_KARG || c == OPT_KEEP ||
+		     (c >= OPT_NET && c <= OPT_MAC))) {
 			const char *name = "?";
 			for (const struct option *lo = longopts; lo->name; lo++)
 				if (lo->val == c)
@@ -232,6 +240,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case OPT_FILE:
 			if (strv_push(&o->files, optarg) < 0)
+				goto nomem;
+			break;
+		case OPT_DIR:
+			if (strv_push(&o->dirs, optarg) < 0)
 				goto nomem;
 			break;
 		case OPT_HV:
@@ -508,29 +520,41 @@ int run_split_file(const char *spec, char **host, const char **guest)
 	return *host ? 0 : -1;
 }
 
-/* The --file list: each host file must exist and be a regular file. */
+/* The --file and --dir lists: each host file must exist and be a
+ * regular file, each host directory a directory. */
 static int run_check_files(const struct run_opts *o)
 {
-	for (size_t i = 0; i < o->files.n; i++) {
+	for (size_t i = 0; i < o->files.n + o->dirs.n; i++) {
+		int is_dir = i >= o->files.n;
+		const char *spec =
+		    is_dir ? o->dirs.v[i - o->files.n] : o->files.v[i];
+		const char *opt = is_dir ? "--dir" : "--file";
 		const char *guest;
 		char *host;
 		struct stat st;
 
-		if (run_split_file(o->files.v[i], &host, &guest) < 0) {
-			cli_error("invalid --file '%s' (use HOST:GUEST, GUEST "
+		if (run_split_file(spec, &host, &guest) < 0) {
+			cli_error("invalid %s '%s' (use HOST:GUEST, GUEST "
 				  "an absolute path)",
-				  o->files.v[i]);
+				  opt, spec);
 			return -1;
 		}
 		if (stat(host, &st) < 0) {
-			cli_error("--file: cannot find '%s': %s", host,
+			cli_error("%s: cannot find '%s': %s", opt, host,
 				  strerror(errno));
 			free(host);
 			return -1;
 		}
-		if (!S_ISREG(st.st_mode)) {
-			cli_error("--file: '%s' is not a regular file (files "
-				  "only)",
+		if (is_dir && !S_ISDIR(st.st_mode)) {
+			cli_error("--dir: '%s' is not a directory (use --file "
+				  "for a file)",
+				  host);
+			free(host);
+			return -1;
+		}
+		if (!is_dir && !S_ISREG(st.st_mode)) {
+			cli_error("--file: '%s' is not a regular file (use "
+				  "--dir for a directory)",
 				  host);
 			free(host);
 			return -1;
@@ -668,14 +692,23 @@ static int run_pack(const struct run_opts *o, const char *exe, uint64_t *size,
 		*status = run_fail_status(&fs);
 		goto out;
 	}
-	for (size_t i = 0; i < o->files.n; i++) {
+	/* Directories first, so a --file can replace one of their files. */
+	for (size_t i = 0; i < o->dirs.n + o->files.n; i++) {
+		int is_dir = i < o->dirs.n;
+		const char *spec =
+		    is_dir ? o->dirs.v[i] : o->files.v[i - o->dirs.n];
 		const char *guest;
 		char *host;
+		int r;
 
-		if (run_split_file(o->files.v[i], &host, &guest) < 0)
+		if (run_split_file(spec, &host, &guest) < 0)
 			goto out; /* checked before */
-		if (rootfs_add_file(&fs, guest, host, err, sizeof(err)) < 0) {
-			cli_error("--file '%s': %s", o->files.v[i], err);
+		r = is_dir
+			? rootfs_add_dir(&fs, guest, host, err, sizeof(err))
+			: rootfs_add_file(&fs, guest, host, err, sizeof(err));
+		if (r < 0) {
+			cli_error("%s '%s': %s", is_dir ? "--dir" : "--file",
+				  spec, err);
 			free(host);
 			goto out;
 		}
@@ -728,6 +761,7 @@ static void run_opts_release(struct run_opts *o)
 {
 	strv_release(&o->env);
 	strv_release(&o->files);
+	strv_release(&o->dirs);
 	strv_release(&o->kernel_args);
 }
 

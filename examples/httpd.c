@@ -6,8 +6,9 @@
  * in chunks under EPOLLOUT.  One line per request on stdout:
  *   GET /index.html 200 612
  *
- * Usage: httpd [-p PORT] [-a ADDRESS] [-r ROOT]   (defaults 8080, 0.0.0.0,
- * /srv)
+ * Usage: httpd [-q] [-p PORT] [-a ADDRESS] [-r ROOT]   (defaults 8080,
+ * 0.0.0.0, /srv); -q leaves out the per-request lines (bench/net_nested.sh
+ * measures the network, not a console).
  *
  * It is an ordinary Linux program: it runs on the host as well as inside
  * kiln, which is how its behaviour is checked.
@@ -50,6 +51,7 @@ struct conn {
 
 static struct conn conns[MAX_CONNS];
 static const char *root = "/srv";
+static int quiet;
 static int epfd;
 
 static const struct {
@@ -110,7 +112,9 @@ static void respond_text(struct conn *c, int status, const char *reason,
 	    status, reason, n, c->keep_alive ? "keep-alive" : "close",
 	    head_only ? "" : body);
 	c->head_off = 0;
-	printf("%s %s %d %d\n", method, path, status, head_only ? 0 : n);
+	if (!quiet)
+		printf("%s %s %d %d\n", method, path, status,
+		       head_only ? 0 : n);
 }
 
 /* Decodes %XX in place; -1 on a bad escape or an encoded NUL. */
@@ -213,8 +217,9 @@ static void handle_request(struct conn *c, char *end)
 		c->file = fd;
 		c->file_left = st.st_size;
 	}
-	printf("%s %s 200 %lld\n", method, shown,
-	       head_only ? 0LL : (long long)st.st_size);
+	if (!quiet)
+		printf("%s %s 200 %lld\n", method, shown,
+		       head_only ? 0LL : (long long)st.st_size);
 }
 
 /* Sends what is pending; 1 when the response is complete, 0 when the
@@ -352,8 +357,11 @@ int main(int argc, char **argv)
 {
 	const char *addr = "0.0.0.0";
 	int port = 8080, opt;
-	while ((opt = getopt(argc, argv, "p:a:r:h")) != -1) {
+	while ((opt = getopt(argc, argv, "qp:a:r:h")) != -1) {
 		switch (opt) {
+		case 'q':
+			quiet = 1;
+			break;
 		case 'p':
 			port = atoi(optarg);
 			break;
@@ -364,8 +372,9 @@ int main(int argc, char **argv)
 			root = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: httpd [-p PORT] [-a ADDRESS] "
-					"[-r ROOT]\n");
+			fprintf(stderr,
+				"usage: httpd [-q] [-p PORT] [-a ADDRESS] "
+				"[-r ROOT]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

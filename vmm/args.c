@@ -15,8 +15,8 @@
 const char args_usage[] =
     "usage: kiln-vmm --kernel KERNEL.elf [--initrd ROOTFS.cpio]\n"
     "                [--cmdline STRING] [--memory MIB] [--serial FILE]\n"
-    "                [--timeout SECONDS] [--trace-boot] [--net TAP [--mac "
-    "MAC]]\n"
+    "                [--timeout SECONDS] [--trace-boot] [--stats]\n"
+    "                [--net TAP [--mac MAC]]\n"
     "\n"
     "Boots a PVH ELF64 kernel in a KVM virtual machine with one vCPU.\n"
     "\n"
@@ -27,6 +27,8 @@ const char args_usage[] =
     "  --serial FILE     write the console to FILE instead of stdout\n"
     "  --timeout SECONDS stop the guest after SECONDS (exit status 124)\n"
     "  --trace-boot      print boot-timeline marks to stderr at exit\n"
+    "  --stats           print VM exit and network counters to stderr at "
+    "exit\n"
     "  --net TAP         a virtio-net device on the existing tap device TAP\n"
     "  --mac MAC         its MAC address (default: 52:54:00 + a hash of TAP)\n"
     "  -h, --help        show this help\n"
@@ -124,6 +126,10 @@ int args_parse(struct vmm_args *a, int argc, char **argv, char *err,
 			return 1;
 		if (strcmp(arg, "--trace-boot") == 0) {
 			a->trace_boot = 1;
+			continue;
+		}
+		if (strcmp(arg, "--stats") == 0) {
+			a->stats = 1;
 			continue;
 		}
 		for (size_t j = 0; j < sizeof(valued) / sizeof(valued[0]);

@@ -193,7 +193,8 @@ static void net_irq_update(void)
 {
 	struct kvm_irq_level l = {.irq = VMM_NET_GSI, .level = 0};
 
-	if (net.irq_mode == NET_IRQ_LINE && net.pin_level && net.dev.isr == 0 &&
+	if (net.irq_mode == NET_IRQ_LINE && net.pin_level &&
+	    __atomic_load_n(&net.dev.isr, __ATOMIC_ACQUIRE) == 0 &&
 	    ioctl(net.vm_fd, KVM_IRQ_LINE, &l) < 0)
 		net_report("KVM_IRQ_LINE: %s", strerror(errno));
 }
@@ -282,6 +283,25 @@ static int net_features_check(uint64_t f)
 	    !(f & BIT(NET_F_GUEST_CSUM)))
 		return -1;
 	return 0;
+}
+
+/*
+ * Sets InterruptStatus bits.  An interrupt is due only when one of them is
+ * new: while a bit is still set the driver has not acknowledged the last
+ * interrupt, so its handler has yet to run and will find everything
+ * pushed until then (drivers acknowledge before they look at the rings).
+ * That is what a level-triggered line that follows InterruptStatus does
+ * (QEMU's virtio-mmio), so an edge-triggered pin gets no more interrupts
+ * than on QEMU, and a busy device no interrupt per frame.
+ */
+static void net_isr_set(uint32_t bits, int *irq)
+{
+	uint32_t old = __atomic_fetch_or(&net.dev.isr, bits, __ATOMIC_ACQ_REL);
+
+	if (bits & ~old)
+		*irq = 1;
+	else
+		net.stats.irqs_coalesced++;
 }
 
 /* The guest broke queue q: stop, ask for a reset, say so once. */
@@ -387,10 +407,8 @@ static int net_tx(int *irq)
 			break;
 		n++; /* bounds a guest that keeps moving its index */
 	}
-	if (virtq_should_signal(q)) {
-		net.dev.isr |= VIRTIO_INT_USED;
-		*irq = 1;
-	}
+	if (virtq_should_signal(q))
+		net_isr_set(VIRTIO_INT_USED, irq);
 	return more;
 }
 
@@ -457,10 +475,8 @@ static int net_rx(int *irq)
 		virtq_push(q, c->head, (uint32_t)len);
 		net.stats.rx_packets++;
 	}
-	if (virtq_should_signal(q)) {
-		net.dev.isr |= VIRTIO_INT_USED;
-		*irq = 1;
-	}
+	if (virtq_should_signal(q))
+		net_isr_set(VIRTIO_INT_USED, irq);
 	return more;
 }
 
@@ -527,7 +543,7 @@ static void *net_thread(void *arg)
 		/* KVM lowered the line at the guest's EOI: raise it again
 		 * while something is still pending. */
 		if (resample && net.irq_mode == NET_IRQ_RESAMPLE &&
-		    net.dev.isr != 0)
+		    __atomic_load_n(&net.dev.isr, __ATOMIC_ACQUIRE) != 0)
 			net_irq_raise();
 		pthread_mutex_unlock(&net.lock);
 	}
@@ -542,6 +558,23 @@ static void net_mmio(struct vmm *vm, uint64_t off, int write, uint8_t *data,
 	(void)vm;
 	if (!net.attached)
 		return; /* no --net: nothing answers here, reads see zeros */
+	/* The interrupt handler's two accesses, on every interrupt, skip the
+	 * lock: the I/O thread holds it for a whole pass (tap reads and
+	 * writes included), and the vCPU would wait for that pass to end.
+	 * InterruptStatus is atomic; the ACK needs the lock only where it
+	 * must lower a KVM_IRQ_LINE line (net_irq_update). */
+	if (len == 4 && off == VIRTIO_MMIO_INTERRUPT_STATUS && !write) {
+		uint32_t v = __atomic_load_n(&net.dev.isr, __ATOMIC_ACQUIRE);
+		memcpy(data, &v, 4);
+		return;
+	}
+	if (len == 4 && off == VIRTIO_MMIO_INTERRUPT_ACK && write &&
+	    net.irq_mode != NET_IRQ_LINE) {
+		uint32_t v;
+		memcpy(&v, data, 4);
+		__atomic_fetch_and(&net.dev.isr, ~v, __ATOMIC_ACQ_REL);
+		return;
+	}
 	pthread_mutex_lock(&net.lock);
 	unsigned ev = virtio_mmio_access(&net.dev, off, write, data, len, &q);
 	if (ev & VIRTIO_EV_NOTIFY) {

@@ -304,14 +304,17 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop)
 		}
 		switch (r->exit_reason) {
 		case KVM_EXIT_IO:
+			k->exits_io++;
 			kvm_exit_io(k, vm);
 			break;
 		case KVM_EXIT_MMIO:
+			k->exits_mmio++;
 			io_mmio(vm, r->mmio.phys_addr, r->mmio.is_write,
 				r->mmio.data,
 				r->mmio.len <= 8 ? r->mmio.len : 8);
 			break;
 		case KVM_EXIT_INTR:
+			k->exits_other++;
 			break;
 		case KVM_EXIT_HLT:
 			/* Only without an in-kernel LAPIC; with one, KVM waits
@@ -360,6 +363,80 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop)
 		if (vm->exit_requested)
 			return vm->exit_status;
 	}
+}
+
+/*
+ * The vCPU's binary statistics (KVM_GET_STATS_FD, Linux 5.14): a header,
+ * descriptors (each followed by its name), then the values.  Fills want[i]
+ * with the counter named names[i], or leaves it at -1.
+ */
+static void kvm_read_stats(int vcpu_fd, const char *const *names,
+			   long long *want, unsigned n)
+{
+#ifdef KVM_GET_STATS_FD
+	struct kvm_stats_header h;
+	int fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
+	char *descs = NULL;
+
+	if (fd < 0)
+		return;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.num_desc > 4096 || h.name_size > 4096)
+		goto close_fd;
+	size_t dsize = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = malloc(dsize * h.num_desc);
+	if (descs == NULL ||
+	    pread(fd, descs, dsize * h.num_desc, h.desc_offset) !=
+		(ssize_t)(dsize * h.num_desc))
+		goto close_fd;
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d =
+		    (struct kvm_stats_desc *)(void *)(descs + i * dsize);
+		d->name[h.name_size - 1] = '\0';
+		for (unsigned j = 0; j < n; j++) {
+			uint64_t v;
+			if (strcmp(d->name, names[j]) != 0 ||
+			    pread(fd, &v, sizeof(v),
+				  h.data_offset + d->offset) !=
+				(ssize_t)sizeof(v))
+				continue;
+			want[j] = (long long)v;
+		}
+	}
+close_fd:
+	free(descs);
+	close(fd);
+#else
+	(void)vcpu_fd;
+	(void)names;
+	(void)want;
+	(void)n;
+#endif
+}
+
+void kvm_print_stats(struct kvm_vm *k, FILE *f)
+{
+	static const char *const names[] = {
+	    "exits",	 "io_exits",	     "mmio_exits",    "halt_exits",
+	    "irq_exits", "irq_window_exits", "irq_injections"};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	long long v[N];
+
+	for (unsigned i = 0; i < N; i++)
+		v[i] = -1;
+	if (k->vcpu_fd >= 0)
+		kvm_read_stats(k->vcpu_fd, names, v, N);
+	if (v[0] >= 0)
+		fprintf(f,
+			"kiln-vmm: stats: %lld VM exits (io %lld, mmio %lld, "
+			"hlt %lld, external interrupt %lld, interrupt window "
+			"%lld), %lld interrupts injected; ",
+			v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+	else
+		fputs("kiln-vmm: stats: KVM's exit counters unavailable; ", f);
+	fprintf(f, "%lu returns to kiln-vmm (io %lu, mmio %lu, signal %lu)\n",
+		k->exits_io + k->exits_mmio + k->exits_other, k->exits_io,
+		k->exits_mmio, k->exits_other);
 }
 
 void kvm_release(struct kvm_vm *k)

@@ -247,13 +247,20 @@ int main(int argc, char **argv)
 		net_get_stats(&ns); /* the I/O thread is stopped below */
 		net_close();
 	}
-	if (a.net != NULL && a.trace_boot)
+	if (a.stats)
+		kvm_print_stats(&kvm, stderr);
+	if (a.net != NULL && (a.trace_boot || a.stats))
 		fprintf(stderr,
 			"kiln-vmm: virtio-net: %lu frames received, %lu sent, "
 			"%lu + %lu dropped, %lu interrupts (%s), %lu "
 			"notifications by MMIO exit\n",
 			ns.rx_packets, ns.tx_packets, ns.rx_dropped,
 			ns.tx_dropped, ns.irqs, ns.irq_path, ns.mmio_kicks);
+	if (a.net != NULL && a.stats)
+		fprintf(stderr,
+			"kiln-vmm: virtio-net: %lu interrupts not raised (the "
+			"last one not acknowledged yet)\n",
+			ns.irqs_coalesced);
 	if (vm->bad_requests > 0)
 		fprintf(stderr,
 			"kiln-vmm: ignored %lu malformed control-port requests "

@@ -274,7 +274,7 @@ void virtio_mmio_reset(struct virtio_mmio *d)
 	d->driver_features = 0;
 	d->device_features_sel = d->driver_features_sel = d->queue_sel = 0;
 	d->status = 0;
-	d->isr = 0;
+	__atomic_store_n(&d->isr, 0, __ATOMIC_RELEASE);
 	memset(d->q, 0, sizeof(d->q));
 }
 
@@ -297,7 +297,7 @@ int virtio_mmio_needs_reset(struct virtio_mmio *d)
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;
-	d->isr |= VIRTIO_INT_CONFIG;
+	__atomic_fetch_or(&d->isr, VIRTIO_INT_CONFIG, __ATOMIC_ACQ_REL);
 	return 1;
 }
 
@@ -449,7 +449,7 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *d, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? (uint32_t)q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return d->isr;
+		return __atomic_load_n(&d->isr, __ATOMIC_ACQUIRE);
 	case VIRTIO_MMIO_STATUS:
 		return d->status;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
@@ -531,7 +531,7 @@ static unsigned virtio_mmio_write_reg(struct virtio_mmio *d, uint64_t off,
 		*queue = v;
 		return VIRTIO_EV_NOTIFY;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		d->isr &= ~v;
+		__atomic_fetch_and(&d->isr, ~v, __ATOMIC_ACQ_REL);
 		return VIRTIO_EV_ACK;
 	case VIRTIO_MMIO_STATUS:
 		return virtio_mmio_set_status(d, v);

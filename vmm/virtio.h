@@ -144,7 +144,9 @@ struct virtio_mmio {
 	uint64_t driver_features;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint32_t status;
-	uint32_t isr; /* InterruptStatus */
+	/* InterruptStatus.  Always accessed atomically: a device may read and
+	 * acknowledge it without its lock (dev_virtio_net.c does). */
+	uint32_t isr;
 	uint32_t config_generation;
 	struct virtq q[VIRTIO_QUEUES_MAX];
 

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tap.h"
 #include <time.h>
@@ -57,6 +58,7 @@ struct vmm_args {
 	uint64_t memory_mib;
 	unsigned timeout_s; /* 0: none */
 	int trace_boot;
+	int stats;	 /* --stats: exit counters at exit */
 	const char *net; /* tap device name or NULL: no network */
 	uint8_t mac[6];	 /* --mac, or derived from the tap name */
 };
@@ -258,14 +260,16 @@ const struct mmio_device *io_find_mmio(uint64_t gpa);
 
 struct net_stats {
 	unsigned long rx_packets, tx_packets;
-	unsigned long rx_dropped;   /* larger than the guest's buffer */
-	unsigned long tx_dropped;   /* refused by the tap, or malformed */
-	unsigned long guest_errors; /* invalid requests ignored */
-	unsigned long irqs;	    /* interrupts raised */
-	const char *irq_path;	    /* "irqfd", "irqfd+resample", ... */
-	unsigned long mmio_kicks;   /* QueueNotify writes that reached us as
-				       MMIO exits (ioeventfd missed them) */
-	const char *last_error;	    /* the latest of them (static string) */
+	unsigned long rx_dropped;     /* larger than the guest's buffer */
+	unsigned long tx_dropped;     /* refused by the tap, or malformed */
+	unsigned long guest_errors;   /* invalid requests ignored */
+	unsigned long irqs;	      /* interrupts raised */
+	unsigned long irqs_coalesced; /* not raised: the last one was not
+					 acknowledged yet */
+	const char *irq_path;	      /* "irqfd", "irqfd+resample", ... */
+	unsigned long mmio_kicks;     /* QueueNotify writes that reached us as
+					 MMIO exits (ioeventfd missed them) */
+	const char *last_error;	      /* the latest of them (static string) */
 };
 
 /*
@@ -305,6 +309,8 @@ struct kvm_vm {
 	int sys_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
+	/* Returns from KVM_RUN to kiln-vmm, by reason (--stats). */
+	unsigned long exits_io, exits_mmio, exits_other;
 };
 
 /*
@@ -333,6 +339,13 @@ int kvm_run_loop(struct kvm_vm *k, struct vmm *vm, volatile sig_atomic_t *stop);
  */
 int kvm_where(struct kvm_vm *k, char *buf, size_t len);
 void kvm_release(struct kvm_vm *k);
+/*
+ * --stats: one line on f with the vCPU's VM exits as KVM counts them (all
+ * of them, including those the host kernel handles itself: ioeventfd,
+ * HLT, interrupts; read with KVM_GET_STATS_FD, left out if the kernel
+ * cannot) and the returns to kiln-vmm by reason.
+ */
+void kvm_print_stats(struct kvm_vm *k, FILE *f);
 
 /* ---- main.c ---- */
 

@@ -68,19 +68,42 @@ void apic_init(void)
 	irq_register(VEC_TIMER, timer_irq);
 }
 
+/*
+ * One reading of the timer's count, stamped with the midpoint of two clock
+ * reads around it.  The vCPU may be descheduled at any instant; a reading
+ * whose clock reads are far apart is retried, so a pause can stretch the
+ * measured interval but never put the count and its time stamp apart.
+ */
+static uint64_t apic_sample(uint32_t *count)
+{
+	uint64_t best_width = UINT64_MAX, stamp = 0;
+
+	for (int i = 0; i < 8 && best_width > 20000; i++) {
+		uint64_t a = clock_monotonic_ns();
+		uint32_t c = apic_read(APIC_TIMER_CUR);
+		uint64_t b = clock_monotonic_ns();
+		if (b - a < best_width) {
+			best_width = b - a;
+			stamp = a + (b - a) / 2;
+			*count = c;
+		}
+	}
+	return stamp;
+}
+
 static void apic_calibrate(void)
 {
+	uint32_t c0, c1;
+
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | VEC_TIMER);
 	apic_write(APIC_TIMER_INIT, 0xffffffff);
-	uint64_t t0 = clock_monotonic_ns();
-	uint32_t c0 = apic_read(APIC_TIMER_CUR);
-	uint64_t t1;
-	do {
-		t1 = clock_monotonic_ns();
-	} while (t1 - t0 < 1000000);
-	uint32_t c1 = apic_read(APIC_TIMER_CUR);
+	uint64_t t0 = apic_sample(&c0);
+	while (clock_monotonic_ns() - t0 < 1000000)
+		;
+	uint64_t t1 = apic_sample(&c1);
 	apic_write(APIC_TIMER_INIT, 0);
-	apic_ticks_per_ms = (uint64_t)(c0 - c1) * 1000000 / (t1 - t0);
+	apic_ticks_per_ms =
+	    t1 > t0 ? (uint64_t)(c0 - c1) * 1000000 / (t1 - t0) : 0;
 	if (apic_ticks_per_ms == 0)
 		apic_ticks_per_ms = 1000000; /* 1 GHz, KVM's and QEMU's rate */
 }

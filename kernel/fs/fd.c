@@ -47,8 +47,10 @@ int fd_install_at(int fd, struct file *f, bool cloexec)
 	old = fd_table[fd].file;
 	fd_table[fd].file = f;
 	fd_table[fd].cloexec = cloexec;
-	if (old)
+	if (old) {
+		lock_fd_closed(old);
 		file_put(old);
+	}
 	return fd;
 }
 
@@ -61,6 +63,7 @@ int fd_close(int fd)
 	f = fd_table[fd].file;
 	fd_table[fd].file = NULL;
 	fd_table[fd].cloexec = false;
+	lock_fd_closed(f);
 	file_put(f);
 	return 0;
 }

@@ -507,7 +507,7 @@ int vfs_getcwd(char *buf, size_t n)
 
 int vfs_chmod_inode(struct inode *ino, int mode)
 {
-	if (ino->sb == &procfs_super)
+	if (ino->sb != &ramfs_super) /* /proc, /sys */
 		return -EPERM;
 	ino->mode = (ino->mode & S_IFMT) | ((uint32_t)mode & 07777);
 	fs_time_now(&ino->ctime);
@@ -516,7 +516,7 @@ int vfs_chmod_inode(struct inode *ino, int mode)
 
 int vfs_chown_inode(struct inode *ino, uint32_t uid, uint32_t gid)
 {
-	if (ino->sb == &procfs_super)
+	if (ino->sb != &ramfs_super)
 		return -EPERM;
 	if (uid != (uint32_t)-1)
 		ino->uid = uid;

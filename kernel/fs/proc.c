@@ -1,11 +1,13 @@
 /*
- * /proc, kept small: /proc/self/exe (the program), /proc/self/cwd,
- * /proc/self/fd/N (one magic link per open descriptor: readlink gives the
- * path the file was opened with, open reopens the same inode) and
- * generated text files.  A generated file runs its function when opened
- * and the reader sees that snapshot; procfs_add_file is how /proc/cpuinfo,
- * /proc/meminfo and friends get added by whoever knows their content.
- * There is one process, so /proc/self is a directory, not a link to a pid.
+ * /proc and /sys, kept small: /proc/self/exe (the program),
+ * /proc/self/cwd, /proc/self/fd/N (one magic link per open descriptor:
+ * readlink gives the path the file was opened with, open reopens the same
+ * inode) and generated text files.  A generated file runs its function
+ * when opened and the reader sees that snapshot; procfs_add_file is how
+ * /proc/cpuinfo, /proc/self/maps, /sys/devices/system/cpu/online and
+ * friends get added by whoever knows their content (kernel/sys/info.c).
+ * There is one process, so /proc/self is a directory, and /proc/1 (its
+ * pid) a link to it.
  */
 #include "vfs.h"
 
@@ -13,8 +15,9 @@
 #include "proc.h"
 
 const struct fs_super procfs_super = {0x9fa0 /* PROC_SUPER_MAGIC */, 0, 2};
+const struct fs_super sysfs_super = {0x62656572 /* SYSFS_MAGIC */, 0, 3};
 
-static struct inode *procfs_root;
+static struct inode *procfs_root, *sysfs_root;
 static struct inode *procfs_fd_links[MAX_FDS];
 
 /* ---- generated files ---- */
@@ -147,7 +150,7 @@ static struct inode *procfs_mkdir(struct inode *dir, const char *name,
 
 	if (ino)
 		return S_ISDIR(ino->mode) ? ino : NULL;
-	ino = inode_new(&procfs_super, S_IFDIR | mode);
+	ino = inode_new(dir->sb, S_IFDIR | mode);
 	if (!ino)
 		return NULL;
 	ino->flags |= INODE_FIXED;
@@ -159,17 +162,24 @@ static struct inode *procfs_mkdir(struct inode *dir, const char *name,
 	return ino;
 }
 
-int procfs_add_file(const char *path, void (*gen)(struct gen_buf *g))
+/* The directory that holds path (/proc/..., /sys/... or relative to
+ * /proc), created as needed; its last component in *name, *len. */
+static struct inode *procfs_parent(const char *path, const char **name_out,
+				   size_t *len_out, int *err)
 {
-	struct inode *dir = procfs_root, *ino;
-	struct gen_spec *spec;
+	struct inode *dir = procfs_root;
 	const char *p = path, *name;
 	size_t len;
 
-	if (!dir)
-		return -ENOENT;
-	if (strncmp(p, "/proc/", 6) == 0)
+	if (strncmp(p, "/proc/", 6) == 0) {
 		p += 6;
+	} else if (strncmp(p, "/sys/", 5) == 0) {
+		dir = sysfs_root;
+		p += 5;
+	}
+	*err = -ENOENT;
+	if (!dir)
+		return NULL;
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -177,18 +187,56 @@ int procfs_add_file(const char *path, void (*gen)(struct gen_buf *g))
 		while (*p && *p != '/')
 			p++;
 		len = (size_t)(p - name);
+		*err = -EINVAL;
 		if (!len || len > MAX_NAME)
-			return -EINVAL;
+			return NULL;
 		if (!*p)
 			break;
 		dir = procfs_mkdir(dir, name, len, 0555);
+		*err = -ENOMEM;
 		if (!dir)
-			return -ENOMEM;
+			return NULL;
 	}
+	*err = -EEXIST;
 	if (dir_find(dir, name, len))
-		return -EEXIST;
+		return NULL;
+	*name_out = name;
+	*len_out = len;
+	return dir;
+}
+
+int procfs_add_link(const char *path, const char *target)
+{
+	const char *name;
+	size_t len;
+	int err;
+	struct inode *dir = procfs_parent(path, &name, &len, &err), *ino;
+	char *copy;
+
+	if (!dir)
+		return err;
+	copy = strndup(name, len);
+	if (!copy)
+		return -ENOMEM;
+	ino = dir_symlink(dir, copy, target, &err);
+	kfree(copy);
+	return ino ? 0 : err;
+}
+
+int procfs_add_file(const char *path, void (*gen)(struct gen_buf *g))
+{
+	const char *name;
+	size_t len;
+	int err;
+	struct inode *dir = procfs_parent(path, &name, &len, &err), *ino;
+	struct gen_spec *spec;
+
+	if (!dir)
+		return err;
+	{
+	}
 	spec = kmalloc(sizeof(*spec));
-	ino = inode_new(&procfs_super, S_IFREG | 0444);
+	ino = inode_new(dir->sb, S_IFREG | 0444);
 	if (!spec || !ino) {
 		kfree(spec);
 		if (ino)
@@ -210,6 +258,24 @@ static void gen_mounts(struct gen_buf *g)
 {
 	gen_printf(g, "rootfs / tmpfs rw 0 0\n");
 	gen_printf(g, "proc /proc proc rw,nosuid,nodev,noexec 0 0\n");
+	gen_printf(g, "sysfs /sys sysfs ro,nosuid,nodev,noexec 0 0\n");
+}
+
+/* The same three in proc(5)'s mountinfo format (df reads this one):
+ * mount id, parent id, st_dev, root, mount point, options, "-", type,
+ * source, super options. */
+static void gen_mountinfo(struct gen_buf *g)
+{
+	gen_printf(g, "1 1 %u:%u / / rw,relatime - tmpfs rootfs rw\n",
+		   ramfs_super.dev_major, ramfs_super.dev_minor);
+	gen_printf(g,
+		   "2 1 %u:%u / /proc rw,nosuid,nodev,noexec,relatime - "
+		   "proc proc rw\n",
+		   procfs_super.dev_major, procfs_super.dev_minor);
+	gen_printf(g,
+		   "3 1 %u:%u / /sys ro,nosuid,nodev,noexec,relatime - "
+		   "sysfs sysfs ro\n",
+		   sysfs_super.dev_major, sysfs_super.dev_minor);
 }
 
 /* ---- /proc/self/exe and /proc/self/cwd ---- */
@@ -405,9 +471,24 @@ int procfs_init(void)
 	ino->iops = &fddir_iops;
 
 	err = procfs_add_file("self/mounts", gen_mounts);
+	if (!err)
+		err = procfs_add_file("self/mountinfo", gen_mountinfo);
 	if (err)
 		goto fail;
 	if (!dir_symlink(procfs_root, "mounts", "self/mounts", &err))
+		goto fail;
+	/* The program's pid is 1 (getpid); Linux's /proc/self is a link
+	 * to /proc/PID, here the other way round. */
+	if (!dir_symlink(procfs_root, "1", "self", &err))
+		goto fail;
+
+	sysfs_root = dir_mkdir(fs_root, "sys", 0555, &err);
+	if (!sysfs_root)
+		goto fail;
+	sysfs_root->sb = &sysfs_super;
+	sysfs_root->flags |= INODE_FIXED;
+	err = procfs_system_files();
+	if (err)
 		goto fail;
 	return 0;
 fail:

@@ -17,6 +17,7 @@
 #include "mm.h"
 #include "proc.h"
 #include "uaccess.h"
+#include "uvm.h"
 
 const struct fs_super ramfs_super = {0x01021994 /* TMPFS_MAGIC */, 0, 1};
 
@@ -87,6 +88,9 @@ void inode_get(struct inode *ino)
 
 static void reg_free_pages(struct inode *ino, size_t from)
 {
+	/* Shared mappings may map these pages: they let go first. */
+	if (from < ino->reg.npages)
+		uvm_file_shrunk(ino, (uint64_t)from * PAGE_SIZE);
 	for (size_t i = from; i < ino->reg.npages; i++) {
 		if (ino->reg.pages[i]) {
 			page_free(ino->reg.pages[i]);
@@ -101,6 +105,7 @@ void inode_maybe_free(struct inode *ino)
 
 	if (ino->refs > 0 || ino->nlink > 0)
 		return;
+	lock_inode_free(ino);
 	switch (ino->mode & S_IFMT) {
 	case S_IFREG:
 		reg_free_pages(ino, 0);
@@ -410,6 +415,20 @@ static int reg_grow(struct inode *ino, uint64_t idx)
 	return 0;
 }
 
+/* Bytes past the end of the file read as zeros, but a shared mapping
+ * may have stored into the rest of the last page: clear it before the
+ * file grows over it (Linux does not make such stores part of the
+ * file either). */
+static void reg_zero_tail(struct inode *ino)
+{
+	uint64_t idx = ino->size / PAGE_SIZE;
+
+	if (ino->size % PAGE_SIZE && idx < ino->reg.npages &&
+	    ino->reg.pages[idx])
+		memset(ino->reg.pages[idx] + ino->size % PAGE_SIZE, 0,
+		       PAGE_SIZE - ino->size % PAGE_SIZE);
+}
+
 /* The writable page idx, copying its initrd bytes in on first use. */
 static uint8_t *reg_page(struct inode *ino, uint64_t idx)
 {
@@ -430,6 +449,11 @@ static uint8_t *reg_page(struct inode *ino, uint64_t idx)
 	return pg;
 }
 
+uint8_t *reg_page_get(struct inode *ino, uint64_t idx)
+{
+	return reg_page(ino, idx);
+}
+
 ssize_t reg_write(struct inode *ino, const void *buf, size_t n, uint64_t off,
 		  bool user)
 {
@@ -439,6 +463,8 @@ ssize_t reg_write(struct inode *ino, const void *buf, size_t n, uint64_t off,
 	if (off >= FS_MAX_FILE_SIZE)
 		return n ? -EFBIG : 0;
 	n = MIN(n, FS_MAX_FILE_SIZE - off);
+	if (off + n > ino->size)
+		reg_zero_tail(ino);
 	while (done < n) {
 		uint64_t o = off + done;
 		size_t chunk = MIN(n - done, PAGE_SIZE - o % PAGE_SIZE);
@@ -490,6 +516,8 @@ int reg_truncate(struct inode *ino, uint64_t size)
 			       PAGE_SIZE - size % PAGE_SIZE);
 		if (ino->reg.ro_len > size)
 			ino->reg.ro_len = size;
+	} else if (size > ino->size) {
+		reg_zero_tail(ino);
 	}
 	ino->size = size;
 	fs_time_now(&ino->mtime);

@@ -269,6 +269,7 @@ void file_put(struct file *f)
 	assert(f->refs > 0);
 	if (--f->refs > 0)
 		return;
+	lock_file_released(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	if (f->inode)
@@ -590,10 +591,11 @@ int vfs_write_file(const char *path, const void *data, size_t n, int mode)
 #define MAP_TYPE_	     0x0f
 #define PROT_WRITE_	     0x2
 
-int vfs_mmap_check(struct file *f, int prot, int map_flags)
+int vfs_mmap_check(struct file *f, int prot, int map_flags, bool *may_write)
 {
 	int type = map_flags & MAP_TYPE_;
 
+	*may_write = file_writable(f);
 	if (f->flags & O_PATH)
 		return -EBADF;
 	if (!file_readable(f))
@@ -604,6 +606,35 @@ int vfs_mmap_check(struct file *f, int prot, int map_flags)
 	if (!f->ops->mmap)
 		return -ENODEV;
 	return f->ops->mmap(f);
+}
+
+int vfs_mmap_page(struct file *f, uint64_t off, void **page)
+{
+	struct inode *ino = f->inode;
+
+	if (!ino || !S_ISREG(ino->mode) || ino->fops != &reg_fops)
+		return -ENODEV;
+	if (off >= ino->size)
+		return -ENXIO;
+	*page = reg_page_get(ino, off / PAGE_SIZE);
+	return *page ? 0 : -ENOMEM;
+}
+
+const void *vfs_mmap_key(struct file *f)
+{
+	return f->inode;
+}
+
+void vfs_file_describe(struct file *f, char *buf, size_t n,
+		       struct vfs_file_id *id)
+{
+	struct inode *ino = f->inode;
+
+	snprintf(buf, n, "%s%s", f->path ? f->path : "",
+		 ino && ino->nlink == 0 ? " (deleted)" : "");
+	id->ino = ino ? ino->ino : 0;
+	id->dev_major = ino ? ino->sb->dev_major : 0;
+	id->dev_minor = ino ? ino->sb->dev_minor : 0;
 }
 
 int fs_init(const void *cpio, size_t len)
@@ -625,6 +656,9 @@ int fs_init(const void *cpio, size_t len)
 	}
 	if (!dir_mkdir(fs_root, "tmp", 01777, &err))
 		klog("fs: cannot create '/tmp': error %d", err);
+	/* Debian's programs put pid files and sockets in /run. */
+	if (!dir_mkdir(fs_root, "run", 0755, &err))
+		klog("fs: cannot create '/run': error %d", err);
 	err = dev_init();
 	if (!err)
 		err = procfs_init();

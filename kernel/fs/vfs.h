@@ -54,6 +54,7 @@ struct fs_super {
 };
 extern const struct fs_super ramfs_super;
 extern const struct fs_super procfs_super;
+extern const struct fs_super sysfs_super;
 
 /* The kernel's view of stat; converted to struct stat or statx. */
 struct kstat {
@@ -144,6 +145,7 @@ struct inode {
 	uint32_t rdev_major, rdev_minor;
 	uint32_t flags; /* INODE_* */
 	int refs;	/* open files, cwd; freed at refs == nlink == 0 */
+	struct file_lock *locks; /* fcntl and flock locks (lock.c) */
 	uint64_t size;
 	struct fs_time atime, mtime, ctime, btime;
 	const struct fs_super *sb;
@@ -243,6 +245,9 @@ ssize_t reg_read(struct inode *ino, void *buf, size_t n, uint64_t off,
 ssize_t reg_write(struct inode *ino, const void *buf, size_t n, uint64_t off,
 		  bool user);
 int reg_truncate(struct inode *ino, uint64_t size);
+/* The file's own page idx (initrd bytes copied in on first use), for
+ * shared mappings; NULL when out of memory. */
+uint8_t *reg_page_get(struct inode *ino, uint64_t idx);
 /* Makes the file's content these read-only bytes (no copy). */
 void reg_set_ro(struct inode *ino, const void *data, uint64_t len);
 
@@ -361,22 +366,38 @@ int fd_next_open(int fd);
 
 int dev_init(void);
 int procfs_init(void);
-/* A generated text file: gen appends its content to buf with
- * gen_printf/gen_append when the file is opened (the reader sees that
- * snapshot).  For /proc/cpuinfo and the like.  path's parents under
- * /proc are created.  0 or -errno. */
+/* The content of a generated file (procfs_add_file in fs.h) as it is
+ * built; gen_append adds raw bytes. */
 struct gen_buf {
 	char *data;
 	size_t len, cap;
 	bool failed; /* out of memory */
 };
 void gen_append(struct gen_buf *g, const char *s, size_t n);
-void gen_printf(struct gen_buf *g, const char *fmt, ...) __printf(2, 3);
-int procfs_add_file(const char *path, void (*gen)(struct gen_buf *g));
 
 /* Unpacks a newc archive into root; 0, -EINVAL (malformed: a klog line
  * says where) or -ENOMEM. */
 int cpio_unpack(struct inode *root, const void *data, size_t len);
+
+/* ---- lock.c: fcntl record locks and flock ---- */
+
+struct flock;
+/* F_GETLK/F_SETLK/F_SETLKW and the F_OFD_ ones on f with the program's
+ * struct flock (already copied in; F_GETLK's answer is written back into
+ * it): 0, -EAGAIN (held by another owner), -EINVAL, -EBADF (a lock type
+ * the descriptor's access mode does not allow), -EOVERFLOW, -ENOLCK, or
+ * a wait's -EINTR. */
+int lock_fcntl(struct file *f, unsigned int cmd, struct flock *fl);
+/* flock: type F_RDLCK (LOCK_SH), F_WRLCK (LOCK_EX) or F_UNLCK; 0,
+ * -EWOULDBLOCK when held and !wait, -ENOLCK, or a wait's -EINTR. */
+int lock_flock(struct file *f, int type, bool wait);
+/* A descriptor of f is being closed: the process's POSIX locks on the
+ * file go (POSIX). */
+void lock_fd_closed(struct file *f);
+/* f's last reference is gone: its OFD and flock locks go. */
+void lock_file_released(struct file *f);
+/* The inode is freed: whatever lock is left goes with it. */
+void lock_inode_free(struct inode *ino);
 
 /* ---- kernel/sys/fs_util.c: helpers of the syscall shims ---- */
 

@@ -58,6 +58,10 @@ struct net_dev {
 	/* Passes every received frame to net_input and reclaims sent
 	 * buffers; called by net_poll when the device is pending. */
 	void (*poll)(struct net_dev *dev);
+	/* Notifies the device of frames xmit queued without doing so (one
+	 * notification per burst instead of per frame); NULL when xmit
+	 * notifies.  Called by net_flush. */
+	void (*flush)(struct net_dev *dev);
 	void *priv;	       /* the driver's */
 	volatile bool pending; /* net: set by net_dev_kick */
 	void *netif;	       /* net: lwIP's struct netif */
@@ -75,5 +79,9 @@ void net_input(struct net_dev *dev, const void *frame, size_t len);
  * came from user mode (from_user), the kernel is not inside lwIP, so the
  * work is done at once, before returning to the program. */
 void net_dev_kick(struct net_dev *dev, bool from_user);
+
+/* Hands the frames lwIP queued to the device: net_poll and every socket
+ * call that may send end with it, and every wait does it before halting. */
+void net_flush(void);
 
 #endif

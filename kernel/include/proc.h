@@ -31,4 +31,9 @@ void random_bytes(void *buf, size_t n);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
 
+/* What uname(2) and /proc/sys/kernel/osrelease and version say: a release
+ * modern glibc accepts (kiln implements a subset of its ABI). */
+#define PROC_UNAME_RELEASE "6.1.0-kiln"
+#define PROC_UNAME_VERSION "#1 kiln"
+
 #endif

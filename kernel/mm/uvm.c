@@ -5,11 +5,15 @@
  * 8 MiB stack reservation or glibc's 64 MiB malloc arenas cost nothing,
  * and a static program run in a 4 MiB guest.
  *
- * A file-backed mapping copies the file's bytes into a private page on
- * first touch (MAP_PRIVATE semantics; MAP_SHARED is treated the same way
- * for now, which is correct for reading and for files nobody else has
- * open).  Running out of physical pages while resolving a fault ends the
- * program like Linux's OOM killer would, with status 137.
+ * A private file mapping (MAP_PRIVATE) copies the file's bytes into a
+ * page of its own on first touch.  A shared one (MAP_SHARED) maps the
+ * file's own page (vfs_mmap_page), so stores through the mapping are the
+ * file's content and write(2) is seen in the mapping at once; such a page
+ * belongs to the file, so its PTE carries PTE_FILE and unmapping never
+ * frees it, and when the file lets go of pages (truncate) it first calls
+ * uvm_file_shrunk to take them out of every mapping.  Running out of
+ * physical pages while resolving a fault ends the program like Linux's
+ * OOM killer would, with status 137.
  */
 #include "fs.h"
 #include "mm.h"
@@ -19,9 +23,23 @@
 #include "x86.h"
 #include <kiln/abi.h>
 
+/* A software bit of the PTE (ignored by the MMU): the page belongs to a
+ * file (a MAP_SHARED mapping), not to the mapping. */
+#define PTE_FILE (1UL << 9)
+
 static struct vma *vmas;
 static int nvmas;
 static uint64_t brk_start, brk_end;
+/* Pages mapped in the program's page tables now, at most so far, and the
+ * faults that mapped a page (getrusage, /proc/self/status). */
+static uint64_t resident_pages, resident_peak, minor_faults;
+
+static void resident_add(void)
+{
+	resident_pages++;
+	if (resident_pages > resident_peak)
+		resident_peak = resident_pages;
+}
 
 static uint64_t pte_flags(int prot)
 {
@@ -39,6 +57,18 @@ static struct vma *vma_find(uint64_t addr)
 		if (addr < v->end)
 			return v;
 	return NULL;
+}
+
+void uvm_stats(struct uvm_stats *st)
+{
+	st->resident = resident_pages * PAGE_SIZE;
+	st->peak = resident_peak * PAGE_SIZE;
+	st->minor_faults = minor_faults;
+	st->mapped = 0;
+	for (struct vma *v = vmas; v; v = v->next)
+		st->mapped += v->end - v->start;
+	st->brk_start = brk_start;
+	st->brk_end = brk_end;
 }
 
 const struct vma *uvm_next(uint64_t addr)
@@ -80,9 +110,11 @@ static void pages_release(uint64_t s, uint64_t e)
 			continue;
 		}
 		if (*pte & PTE_P) {
-			page_free(phys_to_virt(*pte & PTE_ADDR_MASK));
+			if (!(*pte & PTE_FILE))
+				page_free(phys_to_virt(*pte & PTE_ADDR_MASK));
 			*pte = 0;
 			vm_flush(va);
+			resident_pages--;
 		}
 	}
 }
@@ -229,12 +261,20 @@ int uvm_protect(uint64_t addr, uint64_t len, int prot)
 		return -ENOMEM;
 	uint64_t e = addr + len;
 	/* Linux: the whole range must be mapped. */
+	uint64_t commit = 0;
 	for (uint64_t a = addr; a < e;) {
 		struct vma *v = vma_find(a);
 		if (!v)
 			return -ENOMEM;
+		if ((prot & UVM_WRITE) && (v->flags & UVM_NOWRITE))
+			return -EACCES;
+		if ((prot & UVM_WRITE) && !(v->prot & UVM_WRITE) &&
+		    !(v->flags & (UVM_SHARED | UVM_NORESERVE)))
+			commit += MIN(v->end, e) - a;
 		a = v->end;
 	}
+	if (commit > phys_total_bytes())
+		return -ENOMEM;
 	for (struct vma *v = vmas; v && v->start < e; v = v->next) {
 		if (v->end <= addr)
 			continue;
@@ -253,7 +293,8 @@ int uvm_protect(uint64_t addr, uint64_t len, int prot)
 		for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE) {
 			uint64_t *pte = vm_pte(va, false, 0);
 			if (pte && (*pte & PTE_P)) {
-				*pte = (*pte & PTE_ADDR_MASK) | pte_flags(prot);
+				*pte = (*pte & (PTE_ADDR_MASK | PTE_FILE)) |
+				       pte_flags(prot);
 				if (!(prot & (UVM_READ | UVM_WRITE | UVM_EXEC)))
 					*pte &= ~PTE_U; /* PROT_NONE */
 				vm_flush(va);
@@ -277,12 +318,28 @@ int uvm_discard(uint64_t addr, uint64_t len)
 	return 0;
 }
 
-/* Fills and maps the page at va (inside v).  0, or -ENOMEM. */
+/* Fills and maps the page at va (inside v).  0, -ENOMEM, or -EFAULT for
+ * a page of a shared file mapping past the end of the file (Linux sends
+ * SIGBUS there). */
 static int page_fill(struct vma *v, uint64_t va)
 {
 	uint64_t *pte = vm_pte(va, true, PTE_W | PTE_U);
 	if (!pte)
 		return -ENOMEM;
+	uint64_t f = pte_flags(v->prot);
+	if (!(v->prot & (UVM_READ | UVM_WRITE | UVM_EXEC)))
+		f &= ~PTE_U;
+	if (v->file && (v->flags & UVM_SHARED)) {
+		void *fpage;
+		int r = vfs_mmap_page(v->file, v->file_off + (va - v->start),
+				      &fpage);
+		if (r)
+			return r == -ENOMEM ? r : -EFAULT;
+		*pte = virt_to_phys(fpage) | f | PTE_FILE;
+		resident_add();
+		minor_faults++;
+		return 0;
+	}
 	char *page = page_alloc();
 	if (!page)
 		return -ENOMEM;
@@ -292,11 +349,26 @@ static int page_fill(struct vma *v, uint64_t va)
 		    vfs_pread(v->file, page, n, v->file_off + (va - v->start));
 		(void)got; /* beyond the end of the file reads as zeros */
 	}
-	uint64_t f = pte_flags(v->prot);
-	if (!(v->prot & (UVM_READ | UVM_WRITE | UVM_EXEC)))
-		f &= ~PTE_U;
 	*pte = virt_to_phys(page) | f;
+	resident_add();
+	minor_faults++;
 	return 0;
+}
+
+void uvm_file_shrunk(const void *key, uint64_t from)
+{
+	for (struct vma *v = vmas; v; v = v->next) {
+		if (!(v->flags & UVM_SHARED) || !v->file ||
+		    vfs_mmap_key(v->file) != key)
+			continue;
+		uint64_t first = v->start;
+		if (from > v->file_off)
+			first = from - v->file_off >= v->end - v->start
+				    ? v->end
+				    : v->start + ALIGN_DOWN(from - v->file_off,
+							    PAGE_SIZE);
+		pages_release(first, v->end); /* PTE_FILE: not freed */
+	}
 }
 
 static noreturn void out_of_memory(void)
@@ -363,7 +435,7 @@ int uvm_prefault(uint64_t addr, uint64_t len, bool write)
 }
 
 int uvm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-	      bool may_move, bool fixed, uint64_t *new_addr)
+	      bool may_move, bool fixed, bool dontunmap, uint64_t *new_addr)
 {
 	if (!IS_ALIGNED(old_addr, PAGE_SIZE) || new_len == 0)
 		return -EINVAL;
@@ -372,6 +444,18 @@ int uvm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 	struct vma *v = vma_find(old_addr);
 	if (!v || old_len == 0 || old_addr + old_len > v->end)
 		return -EFAULT;
+	if (dontunmap) {
+		/* Linux: a move of a private mapping that keeps the old
+		 * range mapped and empty. */
+		if (!may_move || old_len != new_len || (v->flags & UVM_SHARED))
+			return -EINVAL;
+		if (!fixed) {
+			*new_addr = find_gap(new_len);
+			if (!*new_addr)
+				return -ENOMEM;
+			goto move;
+		}
+	}
 	if (fixed) {
 		/* Move to *new_addr exactly. */
 		if (!may_move || !IS_ALIGNED(*new_addr, PAGE_SIZE))
@@ -440,7 +524,7 @@ move:;
 		*src = 0;
 		vm_flush(old_addr + off);
 	}
-	int r = range_remove(old_addr, old_addr + old_len);
+	int r = dontunmap ? 0 : range_remove(old_addr, old_addr + old_len);
 	vma_insert(n);
 	return r;
 }

@@ -165,12 +165,24 @@ void net_poll(void)
 	netif_poll_all();
 #endif
 	sys_check_timeouts();
+	net_flush();
+}
+
+void net_flush(void)
+{
+	struct net_dev *dev = net_device;
+
+	if (dev && dev->flush)
+		dev->flush(dev);
 }
 
 uint64_t net_poll_deadline(void)
 {
 	if (!net_stack_up)
 		return UINT64_MAX;
+	/* Called by every wait just before it halts: nothing may stay
+	 * queued for the device while the CPU sleeps. */
+	net_flush();
 	if (net_device && net_device->pending)
 		return 0;
 	u32_t ms = sys_timeouts_sleeptime();

@@ -137,6 +137,8 @@ struct sock {
 	int rcvbuf, sndbuf;	     /* as reported (doubled, as Linux) */
 	uint64_t rcvtimeo, sndtimeo; /* ns, 0: forever */
 	int keepidle, keepintvl, keepcnt;
+	int syncnt; /* TCP_SYNCNT: SYN retransmissions before connect gives
+		       up; 0: lwIP's TCP_SYNMAXRTX */
 	int tos, ttl;
 	struct {
 		bool used;
@@ -402,6 +404,7 @@ static err_t sock_tcp_on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_OK;
 	s->state = SS_CONNECTED;
 	s->ever_connected = true;
+	tcp_poll(pcb, NULL, 0); /* TCP_SYNCNT's watch is over */
 	sock_cache_names(s);
 	sock_notify(s, POLLOUT | POLLWRNORM);
 	return ERR_OK;
@@ -811,6 +814,25 @@ int sock_accept(struct file *f, unsigned int fflags, struct sock_addr *peer,
 	return fd;
 }
 
+/*
+ * TCP_SYNCNT, while connecting: lwIP gives up after TCP_SYNMAXRTX SYN
+ * retransmissions; a socket that asked for fewer gets this poll callback
+ * (every slow timer tick, 500 ms), which aborts once that many went out
+ * unanswered.  The abort reports ERR_ABRT to sock_tcp_on_err: ETIMEDOUT,
+ * as Linux says when its SYN retries run out.
+ */
+static err_t sock_tcp_on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct sock *s = arg;
+
+	if (s && s->syncnt && pcb->state == SYN_SENT &&
+	    pcb->nrtx >= s->syncnt) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
 static bool sock_connect_done(void *arg)
 {
 	struct sock *s = arg;
@@ -875,6 +897,8 @@ static int sock_tcp_connect(struct sock *s, struct file *f,
 	}
 	s->bound = true;
 	s->state = SS_CONNECTING;
+	if (s->syncnt && s->syncnt < TCP_SYNMAXRTX)
+		tcp_poll(s->tcp, sock_tcp_on_poll, 1);
 	sock_addr_of(&s->local, &s->tcp->local_ip, s->tcp->local_port);
 	if (sock_nonblock(f, 0))
 		return -EINPROGRESS;
@@ -889,13 +913,10 @@ wait:
 	return s->error ? -sock_take_error(s) : -ECONNABORTED;
 }
 
-int sock_connect(struct file *f, const struct sock_addr *a)
+static int sock_udp_connect(struct sock *s, const struct sock_addr *a)
 {
-	struct sock *s = f->priv;
 	ip_addr_t ip;
 
-	if (s->type == SOCK_STREAM)
-		return sock_tcp_connect(s, f, a);
 	if (!a) {
 		udp_disconnect(s->udp);
 		s->udp_connected = false;
@@ -916,6 +937,18 @@ int sock_connect(struct file *f, const struct sock_addr *a)
 	s->peer = *a;
 	s->have_peer = true;
 	return 0;
+}
+
+/* Every call that may make lwIP send ends with net_flush: the driver
+ * notifies the device once for what the call queued. */
+int sock_connect(struct file *f, const struct sock_addr *a)
+{
+	struct sock *s = f->priv;
+	int r = s->type == SOCK_STREAM ? sock_tcp_connect(s, f, a)
+				       : sock_udp_connect(s, a);
+
+	net_flush();
+	return r;
 }
 
 /* ---- sending ---- */
@@ -1090,11 +1123,15 @@ ssize_t sock_send(struct file *f, const struct iovec *iov, int cnt,
 		  bool user)
 {
 	struct sock *s = f->priv;
+	ssize_t r;
 
 	/* A stream ignores the address, as Linux's TCP does. */
 	if (s->type == SOCK_STREAM)
-		return sock_tcp_send(s, f, iov, cnt, total, flags, user);
-	return sock_udp_send(s, iov, cnt, total, flags, to, user);
+		r = sock_tcp_send(s, f, iov, cnt, total, flags, user);
+	else
+		r = sock_udp_send(s, iov, cnt, total, flags, to, user);
+	net_flush();
+	return r;
 }
 
 /* ---- receiving ---- */
@@ -1279,11 +1316,16 @@ ssize_t sock_recv(struct file *f, const struct iovec *iov, int cnt,
 		  bool user)
 {
 	struct sock *s = f->priv;
+	ssize_t r;
 
+	/* A TCP read may open the window: lwIP sends an update. */
 	if (s->type == SOCK_STREAM)
-		return sock_tcp_recv(s, f, iov, cnt, total, flags, user);
-	return sock_udp_recv_dgram(s, f, iov, cnt, total, flags, from, oflags,
-				   user);
+		r = sock_tcp_recv(s, f, iov, cnt, total, flags, user);
+	else
+		r = sock_udp_recv_dgram(s, f, iov, cnt, total, flags, from,
+					oflags, user);
+	net_flush();
+	return r;
 }
 
 /* ---- shutdown, names ---- */
@@ -1318,6 +1360,7 @@ int sock_shutdown(struct file *f, int how)
 		s->wr_shut = true;
 		if (s->tcp)
 			tcp_shutdown(s->tcp, 0, 1);
+		net_flush(); /* the FIN */
 	}
 	sock_notify(s, POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM |
 			   POLLHUP);
@@ -1542,12 +1585,16 @@ static int sock_setopt_tcp(struct sock *s, int name, const void *val,
 			return -EINVAL;
 		s->keepcnt = v;
 		break;
+	case TCP_SYNCNT:
+		if (v < 1 || v > 127) /* Linux's MAX_TCP_SYNCNT */
+			return -EINVAL;
+		s->syncnt = v;
+		break;
 	case TCP_MAXSEG:
 	case TCP_CORK:
 	case TCP_QUICKACK:
 	case TCP_DEFER_ACCEPT:
 	case TCP_USER_TIMEOUT:
-	case TCP_SYNCNT:
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
 	case TCP_FASTOPEN:
@@ -1728,11 +1775,13 @@ static int sock_getopt_tcp(struct sock *s, int name, int *v)
 	case TCP_MAXSEG:
 		*v = s->tcp && s->state == SS_CONNECTED ? tcp_mss(s->tcp) : 536;
 		return 0;
+	case TCP_SYNCNT:
+		*v = s->syncnt ? s->syncnt : TCP_SYNMAXRTX;
+		return 0;
 	case TCP_CORK:
 	case TCP_QUICKACK:
 	case TCP_DEFER_ACCEPT:
 	case TCP_USER_TIMEOUT:
-	case TCP_SYNCNT:
 	case TCP_LINGER2:
 	case TCP_WINDOW_CLAMP:
 	case TCP_FASTOPEN:
@@ -1913,6 +1962,7 @@ static void sock_release(struct file *f)
 	s->file = NULL;
 	if (s->type == SOCK_STREAM) {
 		sock_tcp_destroy(s);
+		net_flush(); /* the FIN or RST */
 	} else {
 		udp_recv(s->udp, NULL, NULL);
 		udp_remove(s->udp);

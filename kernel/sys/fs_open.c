@@ -1,7 +1,6 @@
 /*
  * Descriptor syscalls: open, openat, creat, close, close_range, dup,
- * dup2, dup3, fcntl, ioctl and flock.  Record locks and flock are
- * accepted and do nothing: one process holds every lock there is.
+ * dup2, dup3, fcntl, ioctl and flock.  Locks are kernel/fs/lock.c's.
  */
 #include "../fs/vfs.h"
 
@@ -128,7 +127,7 @@ static long sys_dup3(int oldfd, int newfd, int flags)
 }
 SYSCALL_REGISTER(__NR_dup3, dup3, sys_dup3);
 
-/* Record locks: validate like Linux, then succeed without locking. */
+/* Record locks: validated as Linux does, then lock.c. */
 static long fcntl_lock(struct file *f, unsigned int cmd, void *uarg)
 {
 	struct flock fl;
@@ -143,19 +142,13 @@ static long fcntl_lock(struct file *f, unsigned int cmd, void *uarg)
 	if ((cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) &&
 	    fl.l_pid != 0)
 		return -EINVAL;
-	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
-		if (fl.l_type == F_UNLCK)
-			return -EINVAL;
-		fl.l_type = F_UNLCK; /* nobody else holds a lock */
-		if (copy_to_user(uarg, &fl, sizeof(fl)))
-			return -EFAULT;
-		return 0;
-	}
-	if (fl.l_type == F_RDLCK && !file_readable(f))
-		return -EBADF;
-	if (fl.l_type == F_WRLCK && !file_writable(f))
-		return -EBADF;
-	return 0;
+	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
+	if (get && fl.l_type == F_UNLCK)
+		return -EINVAL;
+	long r = lock_fcntl(f, cmd, &fl);
+	if (r == 0 && get && copy_to_user(uarg, &fl, sizeof(fl)))
+		return -EFAULT;
+	return r;
 }
 
 static long sys_fcntl(int fd, unsigned int cmd, unsigned long arg)
@@ -272,12 +265,21 @@ static long sys_flock(int fd, unsigned int op)
 {
 	struct file *f = fd_get(fd);
 	unsigned int kind = op & ~(unsigned int)LOCK_NB_;
+	long r;
 
 	if (!f)
 		return -EBADF;
+	if (f->flags & O_PATH)
+		r = -EBADF;
+	else if (kind != LOCK_SH_ && kind != LOCK_EX_ && kind != LOCK_UN_)
+		r = -EINVAL;
+	else
+		r = lock_flock(f,
+			       kind == LOCK_SH_	  ? F_RDLCK
+			       : kind == LOCK_EX_ ? F_WRLCK
+						  : F_UNLCK,
+			       !(op & LOCK_NB_));
 	file_put(f);
-	if (kind != LOCK_SH_ && kind != LOCK_EX_ && kind != LOCK_UN_)
-		return -EINVAL;
-	return 0;
+	return r;
 }
 SYSCALL_REGISTER(__NR_flock, flock, sys_flock);

@@ -1,11 +1,27 @@
 /*
  * Memory syscalls: thin argument checking over mm/uvm.c.
+ *
+ * Memory is given on first touch, so a mapping costs nothing until used,
+ * but a request that could never be backed fails at once with ENOMEM, as
+ * under Linux's default overcommit heuristic (vm.overcommit_memory = 0):
+ * a private writable or shared anonymous mapping without MAP_NORESERVE
+ * that is larger than all of the guest's RAM (there is no swap).  So
+ * malloc(1 GiB) in a 64 MiB guest returns NULL instead of the program
+ * being killed later.
  */
 #include "fs.h"
+#include "mm.h"
 #include "syscall.h"
 #include "uvm.h"
 #include <asm-generic/mman-common.h>
 #include <linux/mman.h>
+
+/* Could len bytes of committed memory ever be backed?  (Linux's
+ * __vm_enough_memory in heuristic mode: more than RAM + swap fails.) */
+static bool mm_may_commit(uint64_t len)
+{
+	return len <= phys_total_bytes();
+}
 
 static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 		     long fd, uint64_t off)
@@ -32,11 +48,12 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 	}
 
 	struct file *f = NULL;
+	bool may_write = true;
 	if (!(flags & MAP_ANONYMOUS)) {
 		f = fd_get((int)fd);
 		if (!f)
 			return -EBADF;
-		int r = vfs_mmap_check(f, (int)prot, (int)flags);
+		int r = vfs_mmap_check(f, (int)prot, (int)flags, &may_write);
 		if (r < 0) {
 			file_put(f);
 			return r;
@@ -46,7 +63,20 @@ static long sys_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 			f = NULL;
 		}
 	}
+	/* What Linux accounts: private writable memory, shared anonymous
+	 * memory (shmem), unless MAP_NORESERVE. */
+	bool commit = type == MAP_PRIVATE ? (prot & PROT_WRITE) : !f;
+	if (commit && !(flags & MAP_NORESERVE) &&
+	    !mm_may_commit(ALIGN_UP(len, PAGE_SIZE))) {
+		if (f)
+			file_put(f);
+		return -ENOMEM;
+	}
 	int uflags = type == MAP_PRIVATE ? 0 : UVM_SHARED;
+	if (f && uflags && !may_write)
+		uflags |= UVM_NOWRITE;
+	if (flags & MAP_NORESERVE)
+		uflags |= UVM_NORESERVE;
 	if (flags & MAP_GROWSDOWN)
 		uflags |= UVM_STACK;
 	int r =
@@ -79,17 +109,21 @@ static long sys_mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 		return -EINVAL;
 	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
 		return -EINVAL;
-	if (flags & MREMAP_DONTUNMAP)
-		return -EINVAL; /* not supported yet */
+	if (new_len > old_len && !mm_may_commit(ALIGN_UP(new_len, PAGE_SIZE)))
+		return -ENOMEM;
 	uint64_t out = new_addr;
 	int r = uvm_remap(old_addr, old_len, new_len, flags & MREMAP_MAYMOVE,
-			  flags & MREMAP_FIXED, &out);
+			  flags & MREMAP_FIXED, flags & MREMAP_DONTUNMAP, &out);
 	return r ? r : (long)out;
 }
 SYSCALL_REGISTER(__NR_mremap, mremap, sys_mremap);
 
 static long sys_brk(uint64_t end)
 {
+	uint64_t cur = uvm_brk(0);
+	/* A break that could never be backed stays where it is. */
+	if (end > cur && !mm_may_commit(ALIGN_UP(end - cur, PAGE_SIZE)))
+		return (long)cur;
 	return (long)uvm_brk(end);
 }
 SYSCALL_REGISTER(__NR_brk, brk, sys_brk);

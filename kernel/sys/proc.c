@@ -109,9 +109,8 @@ static long sys_uname(struct new_utsname *u)
 	memset(&k, 0, sizeof(k));
 	strlcpy(k.sysname, "Linux", sizeof(k.sysname));
 	strlcpy(k.nodename, proc_hostname(), sizeof(k.nodename));
-	/* A version modern glibc accepts; kiln implements its ABI subset. */
-	strlcpy(k.release, "6.1.0-kiln", sizeof(k.release));
-	strlcpy(k.version, "#1 kiln", sizeof(k.version));
+	strlcpy(k.release, PROC_UNAME_RELEASE, sizeof(k.release));
+	strlcpy(k.version, PROC_UNAME_VERSION, sizeof(k.version));
 	strlcpy(k.machine, "x86_64", sizeof(k.machine));
 	strlcpy(k.domainname, "(none)", sizeof(k.domainname));
 	return copy_to_user(u, &k, sizeof(k)) ? -EFAULT : 0;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Sockets end to end (issue 3): guests on QEMU microvm with a tap inside a
-# network namespace this script creates, talking to curl and python3 in
-# the namespace.
+# Sockets end to end (issue 3): guests on QEMU microvm on a tap enslaved
+# to a bridge inside a network namespace this script creates (the
+# namespace's address is on the bridge, as a host's would be), talking to
+# curl and python3 (tests/net/*.py) in the namespace.
 #   1. examples/httpd (epoll, non-blocking sockets, dynamic glibc) serves
 #      files added with --file: the page and a 10 MiB random file arrive
 #      byte-exact (sha256), a missing file is a 404, 100 concurrent
@@ -12,10 +13,12 @@
 #   3. the guest as a client (build/tests/net/net_client) of python
 #      servers: names through /etc/hosts and through the DNS server given
 #      with --dns (musl's resolver over UDP), 1 MiB each way, connection
-#      refused, reset and a receive timeout seen as the right errno, UDP,
+#      refused, reset, a receive timeout and a connect whose SYNs are
+#      dropped (TCP_SYNCNT) seen as the right errno, UDP,
 #      TCP over the guest's loopback (poll, half-close, sendfile,
 #      edge-triggered epoll, sendmmsg/recvmmsg, RST on close).
-# The namespace, its tap, the guests and the servers are removed whatever
+# The same checks run on kiln-vmm in tests/nested/net.sh.  The namespace,
+# its bridge and tap, the guests and the servers are removed whatever
 # happens.
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,6 +26,7 @@ KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 NS=kilntest-tcp-$$
 TAP=ktap0
+BRIDGE=kbr0
 HOST_IP=10.0.4.1
 GUEST_IP=10.0.4.15
 GUEST_NAME=kiln-guest
@@ -30,6 +34,7 @@ SERVER_NAME=server.test
 PORT=8080
 BASE=9000
 UDP_PORT=7777
+SILENT=10.0.99.1 # routed to a blackhole in the namespace: SYNs vanish
 NET=build/tests/net
 GUEST_PID=""
 SERVER_PID=""
@@ -64,7 +69,28 @@ tcp_exit() {
 }
 trap tcp_exit EXIT
 
-netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
+# netns_with_bridge: namespace $NS with lo up, bridge $BRIDGE holding
+# $HOST_IP/24 and tap $TAP enslaved to it (no address of its own).  On
+# failure records why and returns 1; the namespace goes at exit.
+netns_with_bridge() {
+	if ! ip netns add "$NS" 2>/dev/null; then
+		test_fail "$SCENARIO: network namespace" "cannot create a network namespace (need root)"
+		return 1
+	fi
+	if ! { ip -n "$NS" link set lo up &&
+		ip -n "$NS" link add name "$BRIDGE" type bridge &&
+		ip -n "$NS" addr add "$HOST_IP/24" dev "$BRIDGE" &&
+		ip -n "$NS" link set "$BRIDGE" up &&
+		ip -n "$NS" tuntap add dev "$TAP" mode tap &&
+		ip -n "$NS" link set "$TAP" master "$BRIDGE" &&
+		ip -n "$NS" link set "$TAP" up &&
+		ip -n "$NS" route add blackhole "${SILENT%.*}.0/24"; } \
+		2>"$KILN_TEST_TMP/bridge.err"; then
+		test_fail "$SCENARIO: bridge" "cannot set up bridge '$BRIDGE' with tap '$TAP' in namespace '$NS': $(head -n 1 "$KILN_TEST_TMP/bridge.err")"
+		return 1
+	fi
+}
+netns_with_bridge || exit 0
 
 # guest_start ARGS...: `kiln run --net` in the background (bounded by
 # timeout(1)), output in $GUEST_OUT.
@@ -168,38 +194,8 @@ if [ -z "$HTTPD_UP" ]; then
 
 	# 100 threads connect, wait for each other, then send 3 requests
 	# each on their one keep-alive connection.
-	cat >"$KILN_TEST_TMP/clients.py" <<'EOF'
-import http.client, sys, threading
-host, port, n, reqs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-want = open(sys.argv[5], 'rb').read()
-ok, bad, lock = [0], [], threading.Lock()
-barrier = threading.Barrier(n)
-def client(i):
-    try:
-        c = http.client.HTTPConnection(host, port, timeout=30)
-        c.connect()
-        barrier.wait(timeout=60)
-        for _ in range(reqs):
-            c.request('GET', '/index.html')
-            r = c.getresponse()
-            body = r.read()
-            if r.status != 200 or body != want or r.getheader('Connection') != 'keep-alive':
-                raise Exception('status %d, %d bytes' % (r.status, len(body)))
-        c.close()
-        with lock:
-            ok[0] += 1
-    except Exception as e:
-        with lock:
-            bad.append('client %d: %r' % (i, e))
-ts = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-for t in ts: t.start()
-for t in ts: t.join()
-print('%d clients ok, %d failed' % (ok[0], len(bad)))
-for b in bad[:5]: print(b)
-sys.exit(0 if not bad else 1)
-EOF
 	check_begin "100 concurrent keep-alive clients all get 200s"
-	host_run 90 python3 "$KILN_TEST_TMP/clients.py" "$GUEST_IP" "$PORT" \
+	host_run 90 python3 tests/net/http_clients.py "$GUEST_IP" "$PORT" \
 		100 3 "$SRV/index.html"
 	want_status 0
 	want_out '^100 clients ok, 0 failed$'
@@ -207,24 +203,8 @@ EOF
 
 	# Clients that read a little of the big file and close (half of
 	# them with a RST): the server must keep serving.
-	cat >"$KILN_TEST_TMP/abort.py" <<'EOF'
-import socket, struct, sys
-for i in range(10):
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-    s.sendall(b'GET /big.bin HTTP/1.1\r\nHost: kiln\r\n\r\n')
-    got = 0
-    while got < 100000:
-        d = s.recv(65536)
-        if not d:
-            break
-        got += len(d)
-    if i % 2:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-    s.close()
-print('10 clients gave up mid-transfer')
-EOF
 	check_begin "clients that give up mid-transfer leave the server serving"
-	host_run 60 python3 "$KILN_TEST_TMP/abort.py" "$GUEST_IP" "$PORT"
+	host_run 60 python3 tests/net/http_abort.py "$GUEST_IP" "$PORT"
 	want_status 0
 	host_run 30 curl -sS -m 20 -o /dev/null -w '%{http_code}\n' \
 		"$URL/index.html"
@@ -245,36 +225,10 @@ check_end
 
 # 2. UDP echo ---------------------------------------------------------------
 
-cat >"$KILN_TEST_TMP/udp.py" <<'EOF'
-import os, socket, sys, time
-host, port = sys.argv[1], int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-sizes = [1, 10, 100, 512, 1400, 1472, 1473, 4000, 8000, 30000, 65507]
-bad = 0
-for n in sizes * 2:
-    data = os.urandom(n)
-    for attempt in range(3):
-        s.sendto(data, (host, port))
-        try:
-            back, addr = s.recvfrom(70000)
-        except socket.timeout:
-            print('%d bytes: no answer (attempt %d)' % (n, attempt + 1))
-            continue
-        break
-    else:
-        back, addr = None, None
-    if back != data or addr != (host, port):
-        print('%d bytes: wrong echo (%s from %s)' % (n, None if back is None else len(back), addr))
-        bad += 1
-s.sendto(b'quit', (host, port))
-print('%d datagrams echoed, %d wrong' % (2 * len(sizes), bad))
-sys.exit(1 if bad else 0)
-EOF
 check_begin "a UDP echo guest echoes datagrams of 1 to 65507 bytes"
 guest_start "$NET/udp_echo" "$UDP_PORT"
 if guest_wait_for '^udp_echo: ready on' 60; then
-	host_run 60 python3 "$KILN_TEST_TMP/udp.py" "$GUEST_IP" "$UDP_PORT"
+	host_run 60 python3 tests/net/udp_client.py "$GUEST_IP" "$UDP_PORT"
 	want_status 0
 	want_out '^22 datagrams echoed, 0 wrong$'
 	guest_wait_for '^udp_echo: echoed' 20
@@ -294,99 +248,10 @@ check_end
 
 # 3. the guest as a client -------------------------------------------------------
 
-cat >"$KILN_TEST_TMP/servers.py" <<'EOF'
-import socket, struct, sys, threading
-host, base, ready, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-
-def pattern(n):
-    return bytes((i * 31 + (i >> 8) + (i >> 16)) & 0xff for i in range(n))
-
-BACK = pattern(1 << 20)
-
-def fnv(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return h
-
-def recv_exact(c, n):
-    buf = bytearray()
-    while len(buf) < n:
-        d = c.recv(min(65536, n - len(buf)))
-        if not d:
-            raise EOFError('short: %d of %d' % (len(buf), n))
-        buf += d
-    return bytes(buf)
-
-def bulk(c):
-    n = struct.unpack('>Q', recv_exact(c, 8))[0]
-    data = recv_exact(c, n)
-    c.sendall(b'%016x\n' % fnv(data))
-    c.sendall(BACK)
-    c.close()
-
-def reset(c):
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-    c.close()
-
-quiet = []
-def silent(c):
-    quiet.append(c)
-
-def tcp_server(port, handler):
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind((host, port))
-    l.listen(16)
-    def loop():
-        while True:
-            c, _ = l.accept()
-            threading.Thread(target=handler, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-
-def udp_echo(port):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((host, port))
-    def loop():
-        while True:
-            d, a = u.recvfrom(70000)
-            u.sendto(d, a)
-    threading.Thread(target=loop, daemon=True).start()
-
-# DNS: A queries for the server's name get its address; anything else
-# for that name (AAAA) an empty answer; other names NXDOMAIN.
-def dns():
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((host, 53))
-    def loop():
-        while True:
-            q, a = u.recvfrom(4096)
-            i, labels = 12, []
-            while q[i]:
-                labels.append(q[i + 1:i + 1 + q[i]].decode())
-                i += 1 + q[i]
-            qtype = struct.unpack('>H', q[i + 1:i + 3])[0]
-            question = q[12:i + 5]
-            known = '.'.join(labels).lower() == name
-            answer = b''
-            if known and qtype == 1:
-                answer = b'\xc0\x0c' + struct.pack('>HHIH', 1, 1, 60, 4) + socket.inet_aton(host)
-            flags = 0x8180 if known else 0x8183
-            u.sendto(q[:2] + struct.pack('>HHHHH', flags, 1, 1 if answer else 0, 0, 0) + question + answer, a)
-    threading.Thread(target=loop, daemon=True).start()
-
-tcp_server(base, bulk)
-tcp_server(base + 1, reset)
-tcp_server(base + 2, silent)
-udp_echo(base + 4)
-dns()
-open(ready, 'w').write('ready\n')
-threading.Event().wait()
-EOF
 printf 'hosts: files dns\n' >"$KILN_TEST_TMP/nsswitch.conf"
 rm -f "$KILN_TEST_TMP/ready"
 # Not through a shell function: $! must be the server itself.
-timeout -k 5 300 ip netns exec "$NS" python3 "$KILN_TEST_TMP/servers.py" \
+timeout -k 5 300 ip netns exec "$NS" python3 tests/net/servers.py \
 	"$HOST_IP" "$BASE" "$KILN_TEST_TMP/ready" "$SERVER_NAME" \
 	>"$KILN_TEST_TMP/servers.out" 2>&1 </dev/null &
 SERVER_PID=$!
@@ -401,7 +266,7 @@ if [ -f "$KILN_TEST_TMP/ready" ]; then
 	guest_start --dns "$HOST_IP" \
 		--file "$KILN_TEST_TMP/nsswitch.conf:/etc/nsswitch.conf" \
 		"$NET/net_client" "$SERVER_NAME" "$HOST_IP" "$BASE" \
-		"$GUEST_NAME" "$GUEST_IP"
+		"$GUEST_NAME" "$GUEST_IP" "$SILENT"
 	wait "$GUEST_PID"
 	GUEST_ST=$?
 	GUEST_PID=""
@@ -418,44 +283,5 @@ fi
 check_end
 
 # The same run, one verdict per path the issue names.
-# client_check NAME REGEX...: every REGEX is an "ok - " line of net_client.
-client_check() {
-	check_begin "$1"
-	shift
-	if [ -f "$KILN_TEST_TMP/client.out" ]; then
-		cp "$KILN_TEST_TMP/client.out" "$KOUT"
-		: >"$KERR"
-		cat "$KOUT" >>"$CHECK_LOG"
-		for re in "$@"; do
-			want_out "^ok - $re"
-		done
-	else
-		fail_because "net_client did not run"
-	fi
-	check_end
-}
-client_check "the guest resolves names through /etc/hosts and the DNS server" \
-	'the hostname resolves through /etc/hosts' \
-	"the server's name resolves through the configured DNS server"
-client_check "the guest sends and receives 1 MiB intact over TCP" \
-	'a blocking write of 1 MiB sends it all' \
-	'the server got the 1 MiB intact' '1 MiB from the server, intact'
-client_check "connection refused is ECONNREFUSED, blocking or not" \
-	'blocking connect to a closed port is ECONNREFUSED' \
-	'poll says POLLOUT\|POLLERR' 'SO_ERROR is ECONNREFUSED'
-client_check "a reset connection is ECONNRESET, then end of file, then EPIPE" \
-	'recv after a RST is ECONNRESET' 'then recv is end of file' \
-	'send after a reset is EPIPE'
-client_check "a receive timeout is EAGAIN after SO_RCVTIMEO" \
-	'a silent peer: recv gives EAGAIN after SO_RCVTIMEO'
-client_check "UDP as a client: addresses, fragments, MSG_TRUNC" \
-	'UDP sendto/recvfrom through an echo server' \
-	'connected UDP: a 30000-byte datagram' 'a datagram cut short'
-client_check "TCP over the guest's loopback with poll and half-close" \
-	'200 kB each way over loopback with poll' \
-	'shutdown\(SHUT_WR\): the peer sees POLLRDHUP'
-client_check "sendmmsg/recvmmsg, MSG_PEEK, sendfile, edge-triggered epoll, RST on close" \
-	'sendmmsg, MSG_PEEK and recvmmsg over UDP loopback' \
-	'sendfile from a file to a socket' \
-	'edge-triggered epoll on a socket' \
-	'closing with unread data resets the connection'
+. "$KILN_ROOT/tests/net/client_checks.sh"
+net_client_verdicts "$KILN_TEST_TMP/client.out"

@@ -1,13 +1,13 @@
 #!/bin/sh
 # kiln-vmm boots real programs.  Every guest program (static, dynamic,
-# static-pie) and the exit-status, crash and panic cases are packed with
-# `kiln pack` and booted on kiln-vmm: directly when this machine has
-# /dev/kvm, otherwise inside scripts/nested-kvm.sh, a Linux guest under
-# QEMU TCG whose emulated AMD SVM gives it a working /dev/kvm.  One nested
-# boot runs every case (the Linux guest takes 6-20 s to boot; each kiln-vmm
-# run inside it well under a second).  The nested path needs Debian's
-# kernel and busybox packages, which the harness fetches with apt-get
-# download into build/nested/ on its first run.
+# static-pie), Debian's sqlite3 and the exit-status, crash and panic
+# cases are packed with `kiln pack` and booted on kiln-vmm: directly when
+# this machine has /dev/kvm, otherwise inside scripts/nested-kvm.sh, a
+# Linux guest under QEMU TCG whose emulated AMD SVM gives it a working
+# /dev/kvm.  One nested boot runs every case (the Linux guest takes 6-20 s
+# to boot; each kiln-vmm run inside it well under a second).  The nested
+# path needs Debian's kernel and busybox packages, which the harness
+# fetches with apt-get download into build/nested/ on its first run.
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
@@ -56,6 +56,12 @@ add_case go-nil 128 "" 2 'signal SIGSEGV: segmentation violation code=0x1 addr=0
 add_case term-handled 64 "" 42 '^sigdefault: got SIGTERM from pid 0$' "$GUEST/static/sigdefault" wait-term
 add_case term-default 64 "" 143 'stopped by SIGTERM' "$GUEST/static/sigdefault" wait-default
 add_case term2-ignored 64 "" 143 'stopped by SIGTERM' "$GUEST/dynamic/sigdefault" wait-ignore
+# Debian's sqlite3 (tests/e2e/app_sqlite.sh has the QEMU side).
+add_case sqlite3-rows 64 "" 0 '^2$' /usr/bin/sqlite3 /tmp/db \
+	'create table t(x); insert into t values(1),(2); select * from t;'
+add_case sqlite3-disk 64 "" 0 '^last\|wal row$' \
+	--file tests/apps/sqlite/disk.sql:/data/disk.sql \
+	/usr/bin/sqlite3 /tmp/app.db '.read /data/disk.sql'
 for prog in $(guest_names); do
 	opts=$(guest_marker "$prog" kiln-run-opts)
 	args=$(guest_marker "$prog" kiln-run-args)

@@ -9,11 +9,14 @@
  *   BASE+2  accepts and says nothing
  *   BASE+3  nothing listens: connection refused
  *   BASE+4  UDP echo
- * and a DNS server on SERVER:53 that knows SERVER_NAME.  Each check
- * prints "ok - WHAT" or "not ok - WHAT: DETAIL", then
- * "net_client: N passed, M failed"; the status is 0 iff none failed.
+ * and a DNS server on SERVER:53 that knows SERVER_NAME.  SILENT is an
+ * address whose SYNs the network drops (the script routes it to a
+ * blackhole): connect with TCP_SYNCNT 1 gives up after one retransmission
+ * (about 3 s) with ETIMEDOUT.  Each check prints "ok - WHAT" or
+ * "not ok - WHAT: DETAIL", then "net_client: N passed, M failed"; the
+ * status is 0 iff none failed.
  *
- * Usage: net_client SERVER_NAME SERVER BASE MY_NAME MY_ADDR
+ * Usage: net_client SERVER_NAME SERVER BASE MY_NAME MY_ADDR SILENT
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -300,6 +303,45 @@ static void check_timeout(int port)
 	struct stat st;
 	check(fstat(s, &st) == 0 && S_ISSOCK(st.st_mode), "fstat says S_IFSOCK",
 	      "mode %o", st.st_mode);
+	close(s);
+}
+
+static void check_syn_timeout(const char *silent)
+{
+	struct sockaddr_in sa = at(inet_addr(silent), 80);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+
+	check(getsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &v, &vl) == 0 && v == 6,
+	      "TCP_SYNCNT is 6 by default", "%d", v);
+	v = 0;
+	errno = 0;
+	int r0 = setsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v));
+	int e0 = errno;
+	v = 128;
+	errno = 0;
+	int r1 = setsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v));
+	check(r0 < 0 && e0 == EINVAL && r1 < 0 && errno == EINVAL,
+	      "TCP_SYNCNT 0 and 128 are EINVAL", "%d (%s), %d (%s)", r0,
+	      strerror(e0), r1, strerror(errno));
+	v = 1;
+	setsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &v, sizeof(v));
+	v = 0;
+	getsockopt(s, IPPROTO_TCP, TCP_SYNCNT, &v, &vl);
+	double t0 = now();
+	errno = 0;
+	int r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	int e = errno;
+	check(v == 1 && r < 0 && e == ETIMEDOUT,
+	      "connect to an address that drops SYNs, TCP_SYNCNT 1: ETIMEDOUT",
+	      "TCP_SYNCNT %d, %d (%s) after %.1f s", v, r, strerror(e),
+	      now() - t0);
+	int err = -1;
+	socklen_t el = sizeof(err);
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el);
+	check(err == 0, "SO_ERROR is 0 once connect has reported it", "%d",
+	      err);
 	close(s);
 }
 
@@ -600,9 +642,9 @@ static void check_loopback_more(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
+	if (argc != 7) {
 		fprintf(stderr, "usage: net_client SERVER_NAME SERVER BASE "
-				"MY_NAME MY_ADDR\n");
+				"MY_NAME MY_ADDR SILENT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -617,6 +659,7 @@ int main(int argc, char **argv)
 	check_reset(base + 1);
 	check_timeout(base + 2);
 	check_refused(base + 3);
+	check_syn_timeout(argv[6]);
 	check_udp(base + 4);
 	check_loopback();
 	check_loopback_more();

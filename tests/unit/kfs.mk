@@ -22,11 +22,12 @@ KFS_OBJS := $(patsubst %.c,$(KFS_OUT)/%.o,$(KFS_SRCS))
 KFS_SHIM := $(KFS_OUT)/tests/unit/kfs_shim.o
 
 # Kernel code: the .syscalls section is renamed so the linker defines
-# __start_/__stop_kfs_syscalls for the shim's dispatcher.
+# __start_/__stop_kfs_syscalls for the shim's dispatcher.  The dependency
+# file is named for the final object (gcc would name it for the .tmp).
 $(KFS_OUT)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  KFSCC   $<")
-	$(Q)$(CC) $(KFS_CFLAGS) -MMD -MP -c $< -o $@.tmp
+	$(Q)$(CC) $(KFS_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
 	$(Q)objcopy --rename-section .syscalls=kfs_syscalls $@.tmp $@
 	$(Q)rm -f $@.tmp
 

@@ -4,7 +4,8 @@
  * dup sharing offsets, lowest-free descriptors, fcntl and ioctl, readv/
  * writev limits, getdents64 across small buffers and concurrent removal,
  * the console and /dev devices, /proc/self, sendfile, copy_file_range,
- * fallocate, mmap checks, EMFILE and bad pointers.
+ * fallocate, mmap checks, the file pages shared mappings use, EMFILE and
+ * bad pointers.
  */
 /* before kernel.h, whose __unused macro would clobber a field name */
 #include <asm/stat.h>
@@ -99,7 +100,8 @@ static void test_devices(void)
 	kfs_eq(SC(__NR_read, fd, buf, 64), 64, "/dev/zero read");
 	kfs_ok(buf[0] == 0 && buf[63] == 0, "zeroes");
 	struct file *f = fd_get((int)fd);
-	kfs_eq(vfs_mmap_check(f, 1, 2), 1, "mmap /dev/zero: anonymous");
+	bool mw;
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), 1, "mmap /dev/zero: anonymous");
 	file_put(f);
 	SC(__NR_close, fd);
 	fd = xopen("/dev/full", O_WRONLY);
@@ -316,17 +318,20 @@ static void test_regular(void)
 	kfs_eq(SC(__NR_ftruncate, ro, 0), -EINVAL,
 	       "ftruncate O_RDONLY: EINVAL");
 	struct file *f = fd_get((int)ro);
-	kfs_eq(vfs_mmap_check(f, 1, 2), 0, "mmap private read-only: ok");
-	kfs_eq(vfs_mmap_check(f, 3, 1), -EACCES,
+	bool mw = true;
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), 0, "mmap private read-only: ok");
+	kfs_ok(!mw, "a read-only descriptor may not map shared writable");
+	kfs_eq(vfs_mmap_check(f, 3, 1, &mw), -EACCES,
 	       "mmap shared writable on O_RDONLY: EACCES");
 	file_put(f);
 	long wo = xopen("/tmp/data", O_WRONLY);
 	kfs_eq(SC(__NR_read, wo, r, 1), -EBADF, "read from O_WRONLY: EBADF");
 	f = fd_get((int)wo);
-	kfs_eq(vfs_mmap_check(f, 1, 2), -EACCES, "mmap O_WRONLY: EACCES");
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), -EACCES, "mmap O_WRONLY: EACCES");
 	file_put(f);
 	f = fd_get(1);
-	kfs_eq(vfs_mmap_check(f, 1, 2), -ENODEV, "mmap the console: ENODEV");
+	kfs_eq(vfs_mmap_check(f, 1, 2, &mw), -ENODEV,
+	       "mmap the console: ENODEV");
 	file_put(f);
 	kfs_eq(SC(__NR_read, fd, KFS_BAD, 10), -EFAULT, "read to bad: EFAULT");
 	kfs_eq(SC(__NR_read, 999, r, 1), -EBADF, "read bad fd: EBADF");
@@ -409,9 +414,17 @@ static void test_append_and_dup(void)
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = 0};
 	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), 0, "F_SETLK accepted");
 	kfs_eq(SC(__NR_fcntl, a, F_SETLKW, &fl), 0, "F_SETLKW accepted");
-	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), 0, "F_OFD_SETLK accepted");
+	/* The process's own POSIX lock conflicts with an OFD lock (another
+	 * owner), as on Linux; test_locks has the rest. */
+	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), -EAGAIN,
+	       "F_OFD_SETLK over the process's POSIX lock: EAGAIN");
 	kfs_eq(SC(__NR_fcntl, a, F_GETLK, &fl), 0, "F_GETLK");
-	kfs_eq(fl.l_type, F_UNLCK, "F_GETLK says unlocked");
+	kfs_eq(fl.l_type, F_UNLCK,
+	       "F_GETLK: the process's own locks do not count");
+	fl.l_type = F_UNLCK;
+	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), 0, "F_SETLK F_UNLCK");
+	fl.l_type = F_WRLCK;
+	kfs_eq(SC(__NR_fcntl, a, F_OFD_SETLK, &fl), 0, "then F_OFD_SETLK");
 	fl.l_type = F_RDLCK;
 	kfs_eq(SC(__NR_fcntl, a, F_SETLK, &fl), -EBADF,
 	       "read lock on a write-only fd: EBADF");
@@ -423,7 +436,7 @@ static void test_append_and_dup(void)
 	       "F_GETPIPE_SZ on a file: EINVAL");
 	kfs_eq(SC(__NR_fcntl, a, 9999), -EINVAL, "unknown fcntl: EINVAL");
 	kfs_eq(SC(__NR_fcntl, 999, F_GETFD), -EBADF, "fcntl bad fd: EBADF");
-	kfs_eq(SC(__NR_flock, a, 2), 0, "flock LOCK_EX accepted");
+	kfs_eq(SC(__NR_flock, a, 2), 0, "flock LOCK_EX");
 	kfs_eq(SC(__NR_flock, a, 3), -EINVAL, "flock bad op: EINVAL");
 
 	/* ioctl */
@@ -644,6 +657,168 @@ static void test_copying(void)
 	close_from(3);
 }
 
+/* The pages MAP_SHARED maps are the file's own: stores through them are
+ * the file's content, writes show in them, and what a mapping stored past
+ * the end of the file is not there when the file grows. */
+static void test_shared_pages(void)
+{
+	char r[16];
+	void *pg, *pg2;
+	long fd = xopen("/tmp/shared", O_CREAT | O_RDWR);
+	struct file *f = fd_get((int)fd);
+
+	kfs_eq(vfs_mmap_page(f, 0, &pg), -ENXIO, "empty file: no page 0");
+	kfs_eq(SC(__NR_pwrite64, fd, "hello", 5, 0), 5, "write 5 bytes");
+	kfs_eq(vfs_mmap_page(f, 0, &pg), 0, "page 0 of a 5-byte file");
+	kfs_eq(vfs_mmap_page(f, PAGE_SIZE, &pg2), -ENXIO,
+	       "page 1 is past the end: ENXIO (SIGBUS on Linux)");
+	kfs_ok(memcmp(pg, "hello", 5) == 0, "the page holds the file's bytes");
+	memcpy(pg, "J", 1);
+	kfs_eq(SC(__NR_pread64, fd, r, 5, 0), 5, "pread");
+	kfs_ok(memcmp(r, "Jello", 5) == 0, "a store to the page is the file's");
+	kfs_eq(SC(__NR_pwrite64, fd, "y", 1, 4), 1, "pwrite");
+	kfs_ok(((char *)pg)[4] == 'y', "a write shows in the page");
+	memcpy((char *)pg + 5, "past", 4); /* beyond the end of the file */
+	kfs_eq(SC(__NR_ftruncate, fd, 12), 0, "grow the file");
+	kfs_eq(SC(__NR_pread64, fd, r, 12, 0), 12, "pread after growing");
+	kfs_ok(memcmp(r, "Jelly\0\0\0\0\0\0\0", 12) == 0,
+	       "stores past the end did not become file data");
+	kfs_eq(vfs_mmap_page(f, 0, &pg2), 0, "page 0 again");
+	kfs_ok(pg2 == pg, "the same page every time");
+	kfs_ok(vfs_mmap_key(f) != NULL, "a file has a mapping key");
+	file_put(f);
+	SC(__NR_close, fd);
+	fd = xopen("/dev/zero", O_RDONLY);
+	f = fd_get((int)fd);
+	kfs_eq(vfs_mmap_page(f, 0, &pg), -ENODEV, "no file pages for a device");
+	file_put(f);
+	SC(__NR_close, fd);
+	SC(__NR_unlink, "/tmp/shared");
+}
+
+/* F_GETLK on fd for [start, start+len) as a write lock: the conflicting
+ * lock's type, and its start, length and pid in *out. */
+static int getlk(long fd, int cmd, long start, long len, struct flock *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->l_type = F_WRLCK;
+	out->l_start = start;
+	out->l_len = len;
+	if (SC(__NR_fcntl, fd, cmd, out) != 0)
+		return -1;
+	return out->l_type;
+}
+
+static long setlk(long fd, int cmd, int type, int whence, long start, long len)
+{
+	struct flock fl = {.l_type = (short)type,
+			   .l_whence = (short)whence,
+			   .l_start = start,
+			   .l_len = len};
+	return SC(__NR_fcntl, fd, cmd, &fl);
+}
+
+static void test_locks(void)
+{
+	struct flock got;
+	long a = xopen("/tmp/locked", O_CREAT | O_RDWR);
+	long b = xopen("/tmp/locked", O_RDWR);
+	long c = xopen("/tmp/locked", O_RDONLY);
+	char pad[100] = {0};
+
+	SC(__NR_write, a, pad, sizeof(pad));
+	/* POSIX locks belong to the process. */
+	kfs_eq(setlk(a, F_SETLK, F_WRLCK, 0, 0, 100), 0, "POSIX lock 0-99");
+	kfs_eq(getlk(b, F_GETLK, 0, 0, &got), F_UNLCK,
+	       "F_GETLK from another descriptor: the process's own lock");
+	kfs_eq(setlk(b, F_SETLK, F_WRLCK, 0, 50, 10), 0,
+	       "POSIX lock through another descriptor: same owner");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 50, 10), -EAGAIN,
+	       "an OFD lock over it: EAGAIN");
+	kfs_eq(getlk(b, F_OFD_GETLK, 55, 1, &got), F_WRLCK,
+	       "F_OFD_GETLK finds the POSIX lock");
+	kfs_ok(got.l_start == 0 && got.l_len == 100 && got.l_pid == 1,
+	       "merged 0-99, pid 1");
+	SC(__NR_close, c); /* POSIX: any close drops the process's locks */
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 50, 10), 0,
+	       "closing another descriptor dropped the POSIX locks");
+
+	/* OFD locks belong to the open file description. */
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 10, &got), F_UNLCK,
+	       "no conflict outside the OFD lock's range");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_WRLCK,
+	       "a conflict with the OFD lock 50-59");
+	kfs_ok(got.l_start == 50 && got.l_len == 10 && got.l_pid == -1,
+	       "reported as 50+10, pid -1");
+	kfs_eq(setlk(a, F_SETLK, F_RDLCK, 0, 55, 1), -EAGAIN,
+	       "a POSIX read lock over the OFD write lock: EAGAIN");
+	long d = SC(__NR_dup, b);
+	kfs_eq(setlk(d, F_OFD_SETLK, F_RDLCK, 0, 0, 0), 0,
+	       "a dup'ed descriptor is the same owner");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_RDLCK,
+	       "its read lock replaced the write lock");
+	kfs_ok(got.l_start == 0 && got.l_len == 0, "over the whole file");
+	kfs_eq(setlk(a, F_OFD_SETLK, F_RDLCK, 0, 0, 0), 0, "read locks share");
+	kfs_eq(setlk(d, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "unlock");
+	SC(__NR_close, d);
+
+	/* Splitting, merging, SEEK_END and negative lengths. */
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 0, 100), -EAGAIN,
+	       "b: write lock while a reads: EAGAIN");
+	kfs_eq(setlk(a, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "a: unlock all");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 0, 100), 0, "b: write 0-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_UNLCK, 0, 40, 20), 0, "b: unlock 40-59");
+	kfs_eq(getlk(a, F_OFD_GETLK, 45, 1, &got), F_UNLCK, "45 is free");
+	kfs_eq(getlk(a, F_OFD_GETLK, 30, 1, &got), F_WRLCK, "30 is locked");
+	kfs_ok(got.l_start == 0 && got.l_len == 40, "by the piece 0-39");
+	kfs_eq(getlk(a, F_OFD_GETLK, 70, 1, &got), F_WRLCK, "70 is locked");
+	kfs_ok(got.l_start == 60 && got.l_len == 40, "by the piece 60-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 40, 20), 0,
+	       "b: lock 40-59 again");
+	kfs_eq(getlk(a, F_OFD_GETLK, 45, 1, &got), F_WRLCK, "45 is locked");
+	kfs_ok(got.l_start == 0 && got.l_len == 100,
+	       "the three pieces merged into 0-99");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_UNLCK, 0, 0, 0), 0, "b: unlock all");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 2 /* SEEK_END */, -10, 0), 0,
+	       "b: lock from 10 before the end on");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 0, &got), F_WRLCK, "found");
+	kfs_ok(got.l_start == 90 && got.l_len == 0, "90 to infinity");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, 20, -10), 0,
+	       "b: a negative length locks 10-19");
+	kfs_eq(getlk(a, F_OFD_GETLK, 0, 15, &got), F_WRLCK, "found");
+	kfs_ok(got.l_start == 10 && got.l_len == 10, "10+10");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 0, -1, 5), -EINVAL,
+	       "a negative start: EINVAL");
+	kfs_eq(setlk(b, F_OFD_SETLK, F_WRLCK, 7, 0, 5), -EINVAL,
+	       "a bad whence: EINVAL");
+	SC(__NR_close, b); /* the description's last reference */
+	kfs_eq(setlk(a, F_OFD_SETLK, F_WRLCK, 0, 0, 0), 0,
+	       "closing the last descriptor of b released its locks");
+
+	/* flock: per description, its own namespace. */
+	b = xopen("/tmp/locked", O_RDONLY);
+	kfs_eq(SC(__NR_flock, b, 2 | 4), 0,
+	       "flock LOCK_EX beside an OFD record lock (no conflict)");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), -EWOULDBLOCK,
+	       "flock LOCK_EX|LOCK_NB from another open: EWOULDBLOCK");
+	kfs_eq(SC(__NR_flock, a, 1 | 4), -EWOULDBLOCK, "LOCK_SH too");
+	kfs_eq(SC(__NR_flock, b, 8), 0, "LOCK_UN");
+	kfs_eq(SC(__NR_flock, a, 1), 0, "then LOCK_SH (blocking, free)");
+	kfs_eq(SC(__NR_flock, b, 1 | 4), 0, "and another LOCK_SH");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), -EWOULDBLOCK,
+	       "upgrading to LOCK_EX while shared: EWOULDBLOCK");
+	kfs_eq(SC(__NR_flock, b, 8), 0, "b: LOCK_UN");
+	kfs_eq(SC(__NR_flock, a, 2 | 4), 0, "a: LOCK_EX now");
+	long e = xopen("/dev/null", O_RDONLY | O_PATH);
+	kfs_eq(SC(__NR_flock, e, 2), -EBADF, "flock on O_PATH: EBADF");
+	SC(__NR_close, e);
+	SC(__NR_close, a);
+	kfs_eq(SC(__NR_flock, b, 2 | 4), 0,
+	       "closing a released its flock lock");
+	SC(__NR_close, b);
+	SC(__NR_unlink, "/tmp/locked");
+}
+
 static void test_emfile(void)
 {
 	long fd, last = -1;
@@ -672,6 +847,8 @@ int main(void)
 	test_vectors();
 	test_getdents();
 	test_copying();
+	test_shared_pages();
+	test_locks();
 	test_emfile();
 	return kfs_done("kfs_io");
 }

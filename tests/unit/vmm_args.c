@@ -12,10 +12,10 @@ int main(void)
 	struct vmm_args a;
 	char err[256];
 
-	char *full[] = {"kiln-vmm", "--kernel",	   "k.elf",   "--initrd",
-			"r.cpio",   "--cmdline",   "a b=c",   "--memory",
-			"128",	    "--serial",	   "out.txt", "--timeout",
-			"5",	    "--trace-boot"};
+	char *full[] = {"kiln-vmm", "--kernel",	    "k.elf",   "--initrd",
+			"r.cpio",   "--cmdline",    "a b=c",   "--memory",
+			"128",	    "--serial",	    "out.txt", "--timeout",
+			"5",	    "--trace-boot", "--stats"};
 	CHECK(args_parse(&a, ARGC(full), full, err, sizeof(err)) == 0,
 	      "every option parses");
 	CHECK(strcmp(a.kernel, "k.elf") == 0 &&
@@ -23,8 +23,9 @@ int main(void)
 		  strcmp(a.cmdline, "a b=c") == 0 &&
 		  strcmp(a.serial, "out.txt") == 0,
 	      "paths and command line kept");
-	CHECK(a.memory_mib == 128 && a.timeout_s == 5 && a.trace_boot == 1,
-	      "memory 128, timeout 5, trace-boot");
+	CHECK(a.memory_mib == 128 && a.timeout_s == 5 && a.trace_boot == 1 &&
+		  a.stats == 1,
+	      "memory 128, timeout 5, trace-boot, stats");
 
 	char *eq[] = {"kiln-vmm", "--kernel=k2", "--memory=2", "--cmdline="};
 	CHECK(args_parse(&a, ARGC(eq), eq, err, sizeof(err)) == 0 &&
@@ -35,7 +36,7 @@ int main(void)
 	char *min[] = {"kiln-vmm", "--kernel", "k"};
 	CHECK(args_parse(&a, ARGC(min), min, err, sizeof(err)) == 0 &&
 		  a.memory_mib == 64 && a.initrd == NULL && a.serial == NULL &&
-		  a.timeout_s == 0 && !a.trace_boot &&
+		  a.timeout_s == 0 && !a.trace_boot && !a.stats &&
 		  strcmp(a.cmdline, "") == 0,
 	      "defaults: 64 MiB, no initrd, stdout, no timeout");
 
@@ -48,7 +49,8 @@ int main(void)
 	CHECK(args_parse(&a, ARGC(help), help, err, sizeof(err)) == 1,
 	      "--help asks for usage");
 	CHECK(vmm_test_has(args_usage, "--kernel KERNEL.elf") &&
-		  vmm_test_has(args_usage, "--trace-boot"),
+		  vmm_test_has(args_usage, "--trace-boot") &&
+		  vmm_test_has(args_usage, "--stats"),
 	      "usage names the options");
 
 	struct {
