@@ -464,28 +464,6 @@ static int build_send_to_daemon(int archive_fd, const struct image *img)
 	return 0;
 }
 
-/* A nameless temp file under $TMPDIR for the archive sent to kilnd. */
-static int build_temp_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *tmpl;
-	int fd;
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	tmpl = util_asprintf("%s/kiln-image.XXXXXX", dir);
-	if (tmpl == NULL)
-		return -1;
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
 /* errno of image_build -> kiln's exit status. */
 static int build_status(int e)
 {
@@ -547,7 +525,7 @@ int cmd_build(int argc, char **argv)
 		goto done;
 	}
 
-	tmpfd = build_temp_fd();
+	tmpfd = util_temp_fd(NULL, "kiln-image");
 	if (tmpfd < 0) {
 		cli_error("cannot create a temporary file: %s",
 			  strerror(errno));

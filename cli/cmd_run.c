@@ -564,29 +564,6 @@ static int run_check_files(const struct run_opts *o)
 	return 0;
 }
 
-/* A temp file under $TMPDIR that has no name (O_TMPFILE, else created and
- * unlinked at once), so nothing is left behind however kiln ends. */
-static int run_temp_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *tmpl;
-	int fd;
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	tmpl = util_asprintf("%s/kiln-rootfs.XXXXXX", dir);
-	if (tmpl == NULL)
-		return -1;
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
 /* Copies the packed rootfs (fd) to path. */
 static int run_keep_rootfs(int fd, const char *path)
 {
@@ -722,7 +699,7 @@ static int run_pack(const struct run_opts *o, const char *exe, uint64_t *size,
 		cli_error("%s", err);
 		goto out;
 	}
-	fd = run_temp_fd();
+	fd = util_temp_fd(NULL, "kiln-rootfs");
 	if (fd < 0) {
 		cli_error("cannot create a temporary file in '%s': %s",
 			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",

@@ -254,24 +254,6 @@ length:
 	}
 }
 
-/* A nameless file under STATE/tmp for an upload. */
-static int http_upload_open(struct http_req *r)
-{
-	char dir[PATH_MAX + 8];
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s/tmp", kd.state_dir);
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(r->upload_path, sizeof(r->upload_path),
-			 "%s/upload.XXXXXX", dir);
-		fd = mkostemp(r->upload_path, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(r->upload_path);
-	}
-	return fd;
-}
-
 /* Takes one piece of the body. */
 static void http_body_chunk(struct http_req *r, const char *data, size_t n)
 {
@@ -390,7 +372,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 			http_check_body(r);
 		if (r->route != NULL && r->early_status == 0 &&
 		    r->route->body == BODY_UPLOAD) {
-			r->upload_fd = http_upload_open(r);
+			char dir[PATH_MAX + 8];
+
+			snprintf(dir, sizeof(dir), "%s/tmp", kd.state_dir);
+			r->upload_fd = util_temp_fd(dir, "upload");
 			if (r->upload_fd < 0)
 				r->upload_errno = errno;
 		}

@@ -49,7 +49,6 @@ struct http_req {
 	json_t *json; /* parsed body (an object) */
 	/* BODY_UPLOAD */
 	int upload_fd;
-	char upload_path[PATH_MAX + 32];
 	uint64_t upload_len;
 	int upload_errno; /* a write failed (ENOSPC, ...) */
 };

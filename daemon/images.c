@@ -549,7 +549,7 @@ enum MHD_Result api_images_archive(struct http_req *r)
 	    strv_push(&img.tags, json_string_value(t));
 	json_decref(tags);
 	snprintf(dir, sizeof(dir), "%s/tmp", kd.state_dir);
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = util_temp_fd(dir, "save");
 	if (fd < 0) {
 		image_release(&img);
 		return http_reply_error(r, errno == ENOSPC ? 507 : 500,

@@ -1729,27 +1729,6 @@ void image_build_spec_release(struct image_build_spec *spec)
 }
 
 /* A nameless read-write temp file under $TMPDIR (see cli/cmd_run.c). */
-static int image_temp_fd(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *tmpl;
-	int fd;
-
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	tmpl = util_asprintf("%s/kiln-build.XXXXXX", dir);
-	if (tmpl == NULL)
-		return -1;
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(tmpl);
-	free(tmpl);
-	return fd;
-}
-
 /* Hashes the whole file fd from offset 0; its size into *size. */
 static int image_hash_fd(int fd, char out[IMAGE_DIGEST_MAX], uint64_t *size)
 {
@@ -1972,7 +1951,7 @@ static int image_build_rootfs(const struct image_build_spec *spec,
 	if (rootfs_add_data(&fs, KILN_CONFIG_PATH, text, strlen(text), 0644,
 			    err, errlen) < 0)
 		goto fail_fs;
-	fd = image_temp_fd();
+	fd = util_temp_fd(NULL, "kiln-build");
 	if (fd < 0) {
 		*kind = image_fail_kind(errno);
 		util_err(err, errlen, "cannot create a temporary file: %s",

@@ -233,3 +233,27 @@ nomem:
 	close(fd);
 	return util_err(err, errlen, "out of memory reading '%s'", path);
 }
+
+int util_temp_fd(const char *dir, const char *prefix)
+{
+	char *tmpl;
+	int fd, e;
+
+	if (dir == NULL)
+		dir = getenv("TMPDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	tmpl = util_asprintf("%s/%s.XXXXXX", dir, prefix);
+	if (tmpl == NULL)
+		return -1;
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	e = errno;
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	errno = e;
+	return fd;
+}

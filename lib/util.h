@@ -20,6 +20,14 @@ char *util_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int util_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * A read-write temp file with no name, so nothing is left behind however
+ * the program ends: O_TMPFILE in dir, or where the filesystem lacks it a
+ * file "dir/PREFIX.XXXXXX" unlinked at once.  dir NULL means $TMPDIR, else
+ * /tmp.  The descriptor (close-on-exec), or -1 with errno.
+ */
+int util_temp_fd(const char *dir, const char *prefix);
+
 /* A growable NULL-terminated vector of strings it owns (copies). */
 struct strv {
 	char **v; /* v[n] is NULL once anything was pushed */
