@@ -56,6 +56,13 @@ const char *proc_exe_path(void)
 
 noreturn void proc_exit(int status)
 {
+	/* As on Linux, the program's descriptors close when it ends: its
+	 * connections send their FIN (or RST with unread data), and the
+	 * network gets a moment to deliver them before the VM stops. */
+	if (net_active()) {
+		fs_close_all();
+		net_drain(NET_EXIT_DRAIN_NS);
+	}
 	machine_exit(status);
 }
 

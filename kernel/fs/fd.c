@@ -82,6 +82,11 @@ void fd_close_range(unsigned int lo, unsigned int hi, bool cloexec_only)
 	}
 }
 
+void fs_close_all(void)
+{
+	fd_close_range(0, MAX_FDS - 1, false);
+}
+
 int fd_get_cloexec(int fd)
 {
 	if (fd < 0 || fd >= MAX_FDS || !fd_table[fd].file)

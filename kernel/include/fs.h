@@ -82,6 +82,9 @@ struct file *fd_get(int fd);
  * -errno (ENOENT, ENOTDIR). */
 int vfs_chdir(const char *path);
 
+/* Closes every descriptor of the program (its exit). */
+void fs_close_all(void);
+
 /* Opens /dev/console as descriptors 0, 1 and 2. */
 int fs_open_console(void);
 

@@ -32,6 +32,13 @@ bool net_active(void);
  * without a network.  Interrupts must be disabled. */
 void net_poll(void);
 
+/* At the program's exit, after its descriptors are closed: runs the
+ * network until every TCP connection's queued data and FIN have been
+ * acknowledged, for at most budget_ns, so peers see the connections end
+ * (as Linux closes them at exit) instead of a host that stops answering.
+ * Polls the device itself: works with interrupts disabled. */
+void net_drain(uint64_t budget_ns);
+
 /* Monotonic time (ns) by which net_poll must run again for lwIP's timers;
  * UINT64_MAX when nothing is waiting on time (no network). */
 uint64_t net_poll_deadline(void);

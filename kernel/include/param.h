@@ -28,5 +28,7 @@
 #define SCHED_MIN_TIMER_NS 10000ULL	    /* 10 us: shortest timer armed */
 #define MAX_THREADS	   4096		    /* live threads (clone: EAGAIN) */
 #define FUTEX_HASH_SIZE	   64		    /* futex wait queue buckets */
+/* At exit: longest wait for the peers to acknowledge the FINs sent. */
+#define NET_EXIT_DRAIN_NS 200000000ULL /* 200 ms */
 
 #endif

@@ -23,6 +23,7 @@
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -174,6 +175,34 @@ void net_flush(void)
 
 	if (dev && dev->flush)
 		dev->flush(dev);
+}
+
+/* True while a connection still has data or a FIN the peer has not
+ * acknowledged. */
+static bool net_tcp_busy(void)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		if (pcb->unsent || pcb->unacked)
+			return true;
+	return false;
+}
+
+void net_drain(uint64_t budget_ns)
+{
+	if (!net_stack_up)
+		return;
+	uint64_t deadline = clock_monotonic_ns() + budget_ns;
+	net_flush();
+	while (net_tcp_busy() && clock_monotonic_ns() < deadline) {
+		struct net_dev *dev = net_device;
+		if (dev) {
+			dev->pending = false;
+			dev->poll(dev);
+		}
+		sys_check_timeouts();
+		net_flush();
+		__asm__ volatile("pause");
+	}
 }
 
 uint64_t net_poll_deadline(void)
