@@ -224,19 +224,21 @@ static void iter_init(struct sock_iter *it, const struct iovec *iov, int cnt,
 	it->user = user;
 }
 
-/* Copies n bytes from src to the iovecs; 0 or -EFAULT (then nothing is
- * known about how much landed). */
-static int iter_out(struct sock_iter *it, const void *src, size_t n)
+/* Copies n bytes between buf and the iovecs at the iterator's position:
+ * into them when out, out of them otherwise.  0, or -EFAULT (then nothing
+ * is known about how much was copied). */
+static int iter_copy(struct sock_iter *it, void *buf, size_t n, bool out)
 {
-	const uint8_t *p = src;
+	uint8_t *p = buf;
 
 	while (n) {
 		if (it->idx >= it->cnt)
 			return -EFAULT;
 		const struct iovec *v = &it->iov[it->idx];
 		size_t c = MIN(n, v->iov_len - it->off);
-		if (c && fs_copy_out((uint8_t *)v->iov_base + it->off, p, c,
-				     it->user))
+		uint8_t *u = (uint8_t *)v->iov_base + it->off;
+		if (c && (out ? fs_copy_out(u, p, c, it->user)
+			      : fs_copy_in(p, u, c, it->user)))
 			return -EFAULT;
 		p += c;
 		n -= c;
@@ -249,27 +251,14 @@ static int iter_out(struct sock_iter *it, const void *src, size_t n)
 	return 0;
 }
 
+static int iter_out(struct sock_iter *it, const void *src, size_t n)
+{
+	return iter_copy(it, (void *)src, n, true);
+}
+
 static int iter_in(struct sock_iter *it, void *dst, size_t n)
 {
-	uint8_t *p = dst;
-
-	while (n) {
-		if (it->idx >= it->cnt)
-			return -EFAULT;
-		const struct iovec *v = &it->iov[it->idx];
-		size_t c = MIN(n, v->iov_len - it->off);
-		if (c && fs_copy_in(p, (const uint8_t *)v->iov_base + it->off,
-				    c, it->user))
-			return -EFAULT;
-		p += c;
-		n -= c;
-		it->off += c;
-		if (it->off == v->iov_len) {
-			it->idx++;
-			it->off = 0;
-		}
-	}
-	return 0;
+	return iter_copy(it, dst, n, false);
 }
 
 /* ---- TCP callbacks (run inside lwIP) ---- */
