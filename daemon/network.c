@@ -184,6 +184,23 @@ static int network_find(sqlite3 *db, const char *name, struct network_row *r,
 	return found;
 }
 
+/* Like network_find for a network that must exist: 0 found, else -1 with
+ * the user's message in err and *why ENOENT when it does not exist. */
+static int network_get(sqlite3 *db, const char *name, struct network_row *r,
+		       int *why, char *err, size_t errlen)
+{
+	int t = network_find(db, name, r, err, errlen);
+
+	if (t > 0)
+		return 0;
+	if (t == 0) {
+		util_err(err, errlen,
+			 "no such network '%s' (see 'kiln network ls')", name);
+		*why = ENOENT;
+	}
+	return -1;
+}
+
 static int network_lease_read(sqlite3 *db, const char *instance_id,
 			      struct network_lease *l, char *err, size_t errlen)
 {
@@ -562,8 +579,8 @@ int network_remove(sqlite3 *db, const char *name, char *err, size_t errlen)
 {
 	struct network_row r;
 	sqlite3_stmt *st;
-	char e[256], count[24];
-	int t, n = 0, why = EIO;
+	char count[24];
+	int n = 0, why = EIO;
 
 	if (strcmp(name, NETWORK_DEFAULT) == 0) {
 		errno = EPERM;
@@ -573,19 +590,8 @@ int network_remove(sqlite3 *db, const char *name, char *err, size_t errlen)
 	pthread_mutex_lock(&network_lock);
 	if (network_begin(db, err, errlen) < 0)
 		goto unlock;
-	t = network_find(db, name, &r, e, sizeof(e));
-	if (t <= 0) {
-		if (t == 0) {
-			util_err(err, errlen,
-				 "no such network '%s' (see 'kiln network "
-				 "ls')",
-				 name);
-			why = ENOENT;
-		} else {
-			util_err(err, errlen, "%s", e);
-		}
+	if (network_get(db, name, &r, &why, err, errlen) < 0)
 		goto rollback;
-	}
 	st = network_stmt(db, err, errlen,
 			  "SELECT count(*) FROM leases WHERE network = ?1",
 			  name, NULL);
@@ -814,19 +820,8 @@ int network_attach(sqlite3 *db, const char *network, const char *instance_id,
 	pthread_mutex_lock(&network_lock);
 	if (network_begin(db, err, errlen) < 0)
 		goto unlock;
-	t = network_find(db, network, &r, e, sizeof(e));
-	if (t <= 0) {
-		if (t == 0) {
-			util_err(err, errlen,
-				 "no such network '%s' (see 'kiln network "
-				 "ls')",
-				 network);
-			why = ENOENT;
-		} else {
-			util_err(err, errlen, "%s", e);
-		}
+	if (network_get(db, network, &r, &why, err, errlen) < 0)
 		goto rollback;
-	}
 	t = network_lease_read(db, instance_id, &l, err, errlen);
 	if (t < 0)
 		goto rollback;
