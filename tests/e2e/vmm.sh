@@ -84,9 +84,13 @@ cat >"$W/run-cases.sh" <<'EOS'
 #!/bin/sh
 d=$(dirname "$0")
 while IFS='|' read -r name mem kargs want re; do
+	# Emptied here, not by the child's redirection: the term-* wait below
+	# must never read the previous case's "ready" line and signal a
+	# kiln-vmm that has not yet installed its handlers.
+	: >"$d/out"
 	"$d/kiln-vmm" --kernel "$d/kiln.elf" --initrd "$d/cases/$name.cpio" \
 		--memory "$mem" --cmdline "console=ttyS0 $kargs" --timeout 60 \
-		>"$d/out" 2>&1 </dev/null &
+		>>"$d/out" 2>&1 </dev/null &
 	pid=$!
 	case $name in
 	term-* | term2-*)
