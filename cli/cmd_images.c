@@ -140,18 +140,8 @@ int cmd_images(int argc, char **argv)
 			  "--help')");
 		return KILN_EXIT_MONITOR;
 	}
-	if (cli_api("GET", "/v1/images", NULL, &r) < 0)
-		return KILN_EXIT_MONITOR;
-	if (r.status != 200 || !json_is_array(r.json)) {
-		int st = cli_api_error(&r);
-		cli_resp_release(&r);
-		return st;
-	}
-	if (as_json) {
-		cli_print_json(r.json);
-		cli_resp_release(&r);
-		return 0;
-	}
+	if (!cli_api_list("/v1/images", as_json, &r, &r0))
+		return r0;
 	if (!quiet)
 		printf("%-30s %-15s %-12s %-8s %s\n", "REPOSITORY", "TAG", "ID",
 		       "CREATED", "SIZE");

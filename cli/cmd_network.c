@@ -42,6 +42,8 @@ int cmd_network(int argc, char **argv)
 	const char *sub, *subnet = NULL;
 	int quiet = 0, as_json = 0, c, st = 0;
 	struct cli_resp r;
+	size_t k;
+	json_t *v;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
@@ -133,35 +135,26 @@ int cmd_network(int argc, char **argv)
 		cli_error("'kiln network ls' takes no arguments");
 		return KILN_EXIT_MONITOR;
 	}
-	if (cli_api("GET", "/v1/networks", NULL, &r) < 0)
-		return KILN_EXIT_MONITOR;
-	if (r.status != 200 || !json_is_array(r.json)) {
-		st = cli_api_error(&r);
-	} else if (as_json) {
-		cli_print_json(r.json);
-	} else {
-		size_t i;
-		json_t *v;
-		if (!quiet)
-			printf("%-20s %-18s %-15s %-15s %s\n", "NAME", "SUBNET",
-			       "GATEWAY", "BRIDGE", "INSTANCES");
-		json_array_foreach(r.json, i, v)
-		{
-			const char *name =
-			    json_string_value(json_object_get(v, "name"));
-			if (quiet) {
-				printf("%s\n", name ? name : "?");
-				continue;
-			}
-			printf("%-20s %-18s %-15s %-15s %d\n",
-			       name ? name : "?",
-			       json_string_value(json_object_get(v, "subnet")),
-			       json_string_value(json_object_get(v, "gateway")),
-			       json_string_value(json_object_get(v, "bridge")),
-			       (int)json_integer_value(
-				   json_object_get(v, "instances")));
+	if (!cli_api_list("/v1/networks", as_json, &r, &st))
+		return st;
+	if (!quiet)
+		printf("%-20s %-18s %-15s %-15s %s\n", "NAME", "SUBNET",
+		       "GATEWAY", "BRIDGE", "INSTANCES");
+	json_array_foreach(r.json, k, v)
+	{
+		const char *name =
+		    json_string_value(json_object_get(v, "name"));
+		if (quiet) {
+			printf("%s\n", name ? name : "?");
+			continue;
 		}
+		printf(
+		    "%-20s %-18s %-15s %-15s %d\n", name ? name : "?",
+		    json_string_value(json_object_get(v, "subnet")),
+		    json_string_value(json_object_get(v, "gateway")),
+		    json_string_value(json_object_get(v, "bridge")),
+		    (int)json_integer_value(json_object_get(v, "instances")));
 	}
 	cli_resp_release(&r);
-	return st;
+	return 0;
 }

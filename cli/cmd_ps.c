@@ -40,7 +40,7 @@ int cmd_ps(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int all = 0, quiet = 0, as_json = 0, c;
+	int all = 0, quiet = 0, as_json = 0, c, status;
 	struct cli_resp r;
 	size_t i;
 	json_t *v;
@@ -70,19 +70,9 @@ int cmd_ps(int argc, char **argv)
 		    "'kiln ps' takes no arguments (see 'kiln ps --help')");
 		return KILN_EXIT_MONITOR;
 	}
-	if (cli_api("GET", all ? "/v1/instances?all=1" : "/v1/instances", NULL,
-		    &r) < 0)
-		return KILN_EXIT_MONITOR;
-	if (r.status != 200 || !json_is_array(r.json)) {
-		int st = cli_api_error(&r);
-		cli_resp_release(&r);
-		return st;
-	}
-	if (as_json) {
-		cli_print_json(r.json);
-		cli_resp_release(&r);
-		return 0;
-	}
+	if (!cli_api_list(all ? "/v1/instances?all=1" : "/v1/instances",
+			  as_json, &r, &status))
+		return status;
 	if (!quiet)
 		printf("%-20s %-20s %-15s %-15s %-24s %-7s %s\n", "NAME",
 		       "IMAGE", "STATE", "IP", "PORTS", "UPTIME", "RESTARTS");

@@ -294,6 +294,23 @@ int cli_api_error(const struct cli_resp *r)
 						    : CLI_EXIT_REFUSED;
 }
 
+int cli_api_list(const char *path, int as_json, struct cli_resp *r, int *status)
+{
+	*status = 0;
+	if (cli_api("GET", path, NULL, r) < 0) {
+		*status = KILN_EXIT_MONITOR;
+		return 0;
+	}
+	if (r->status != 200 || !json_is_array(r->json))
+		*status = cli_api_error(r);
+	else if (as_json)
+		cli_print_json(r->json);
+	else
+		return 1;
+	cli_resp_release(r);
+	return 0;
+}
+
 char *cli_path(const char *fmt, ...)
 {
 	char out[8192];

@@ -57,6 +57,16 @@ int cli_api_upload(const char *path, int fd, struct cli_resp *r);
  * KILN_EXIT_MONITOR when kilnd itself failed (500, 501). */
 int cli_api_error(const struct cli_resp *r);
 
+/*
+ * GET of a list (instances, images, networks) for `ps`, `images`,
+ * `network ls`.  1 when r->json is an array for the caller to print as a
+ * table (then it releases r); 0 when nothing is left to do, with *status
+ * the command's exit status: the list was printed as JSON (as_json), or
+ * kilnd could not be asked or refused (the error was shown).
+ */
+int cli_api_list(const char *path, int as_json, struct cli_resp *r,
+		 int *status);
+
 /* printf into a new string, each %s argument %-escaped for a path
  * segment or query value (client_escape).  Aborts on out of memory. */
 char *cli_path(const char *fmt, ...);
