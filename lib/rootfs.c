@@ -188,6 +188,46 @@ static void rootfs_parent(char *cur)
 		*slash = '\0';
 }
 
+/*
+ * One step of a walk along a path: skips slashes, resolves "." and ".."
+ * against cur (a symlink-free prefix, "" for the root) and appends the
+ * next component to cur.  1 with *p moved past that component, *rest at
+ * what follows it and *last set when nothing does; 0 at the end of the
+ * path; -1 when cur (cap bytes) cannot hold it.
+ */
+static int rootfs_step(char *cur, size_t cap, const char **p, const char **rest,
+		       int *last)
+{
+	for (;;) {
+		const char *end;
+		size_t len;
+
+		while (**p == '/')
+			(*p)++;
+		if (**p == '\0')
+			return 0;
+		end = strchrnul(*p, '/');
+		len = (size_t)(end - *p);
+		if (len == 2 && (*p)[0] == '.' && (*p)[1] == '.')
+			rootfs_parent(cur);
+		if ((len == 1 && (*p)[0] == '.') ||
+		    (len == 2 && (*p)[0] == '.' && (*p)[1] == '.')) {
+			*p = end;
+			continue;
+		}
+		/* cur grows by at most the path's own length. */
+		if (strlen(cur) + 1 + len + 1 > cap)
+			return -1;
+		strcat(cur, "/");
+		strncat(cur, *p, len);
+		for (*rest = end; **rest == '/'; (*rest)++)
+			;
+		*last = **rest == '\0';
+		*p = end;
+		return 1;
+	}
+}
+
 static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 			    char *err, size_t errlen)
 {
@@ -199,37 +239,17 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 	if (cur == NULL)
 		return rootfs_nomem(fs, err, errlen);
 	for (;;) {
-		const char *end, *rest;
+		const char *rest;
 		struct stat st;
-		size_t len;
-		int last;
+		int last, step = rootfs_step(cur, cap, &p, &rest, &last);
 
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
+		if (step == 0)
 			break;
-		end = strchrnul(p, '/');
-		len = (size_t)(end - p);
-		for (rest = end; *rest == '/'; rest++)
-			;
-		last = *rest == '\0';
-		if (len == 1 && p[0] == '.') {
-			p = end;
-			continue;
-		}
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			rootfs_parent(cur);
-			p = end;
-			continue;
-		}
-		/* cur grows by at most the path's own length. */
-		if (strlen(cur) + 1 + len + 1 > cap) {
+		if (step < 0) {
 			util_err(err, errlen, "path '%s' too long", path);
 			rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 			goto out;
 		}
-		strcat(cur, "/");
-		strncat(cur, p, len);
 		if (lstat(cur, &st) < 0) {
 			util_err(err, errlen, "cannot find '%s': %s", cur,
 				 strerror(errno));
@@ -296,7 +316,6 @@ static int rootfs_walk_host(struct rootfs *fs, const char *path, int hops,
 			rootfs_fail(fs, ROOTFS_FAIL_INPUT);
 			goto out;
 		}
-		p = end;
 	}
 	rc = 0;
 out:
@@ -332,35 +351,16 @@ static char *rootfs_resolve_guest(struct rootfs *fs, const char *path,
 		return NULL;
 	}
 	for (;;) {
-		const char *end, *rest;
-		size_t len;
+		const char *rest;
 		long i;
-		int last;
+		int last, step = rootfs_step(cur, cap, &p, &rest, &last);
 
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
+		if (step == 0)
 			break;
-		end = strchrnul(p, '/');
-		len = (size_t)(end - p);
-		for (rest = end; *rest == '/'; rest++)
-			;
-		last = *rest == '\0';
-		if (len == 1 && p[0] == '.') {
-			p = end;
-			continue;
-		}
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			rootfs_parent(cur);
-			p = end;
-			continue;
-		}
-		if (strlen(cur) + 1 + len + 1 > cap) {
+		if (step < 0) {
 			util_err(err, errlen, "path '%s' too long", path);
 			goto fail_input;
 		}
-		strcat(cur, "/");
-		strncat(cur, p, len);
 		i = rootfs_find(fs, cur);
 		if (i >= 0 && fs->entries[i].kind == ROOTFS_SYMLINK &&
 		    (!last || follow_last)) {
@@ -400,7 +400,6 @@ static char *rootfs_resolve_guest(struct rootfs *fs, const char *path,
 			free(cur);
 			return NULL;
 		}
-		p = end;
 	}
 	util_err(err, errlen, "'%s' names the root directory, not a file",
 		 path);
