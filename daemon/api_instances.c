@@ -82,16 +82,36 @@ static void api_default_name(const char *hint, const char *id, char *out,
 }
 
 /* The instance named in the path, under kd.lock; NULL after replying. */
-static struct instance *api_lookup(struct http_req *r, enum MHD_Result *ret)
+/* After a wait: the instance was removed by another request. */
+static enum MHD_Result api_gone(struct http_req *r)
+{
+	pthread_mutex_unlock(&kd.lock);
+	return http_reply_error(r, 404,
+				"instance '%s' was removed meanwhile (see "
+				"'kiln ps -a')",
+				r->param[0]);
+}
+
+/*
+ * Takes kd.lock and finds the instance the path names; with idle, also
+ * waits until no start or stop of it is under way.  NULL (lock released,
+ * *ret the 404 answer) when there is none, or it went away meanwhile.
+ */
+static struct instance *api_lookup(struct http_req *r, int idle,
+				   enum MHD_Result *ret)
 {
 	char err[512];
 	int status;
-	struct instance *inst =
-	    instance_find(r->param[0], &status, err, sizeof(err));
+	struct instance *inst;
 
+	pthread_mutex_lock(&kd.lock);
+	inst = instance_find(r->param[0], &status, err, sizeof(err));
 	if (inst == NULL) {
 		pthread_mutex_unlock(&kd.lock);
 		*ret = http_reply_error(r, (unsigned)status, "%s", err);
+	} else if (idle && instance_wait_idle(inst) < 0) {
+		*ret = api_gone(r);
+		inst = NULL;
 	}
 	return inst;
 }
@@ -103,16 +123,6 @@ static enum MHD_Result api_reply_instance(struct http_req *r, unsigned status,
 
 	pthread_mutex_unlock(&kd.lock);
 	return http_reply_json(r, status, j);
-}
-
-/* After a wait: the instance was removed by another request. */
-static enum MHD_Result api_gone(struct http_req *r)
-{
-	pthread_mutex_unlock(&kd.lock);
-	return http_reply_error(r, 404,
-				"instance '%s' was removed meanwhile (see "
-				"'kiln ps -a')",
-				r->param[0]);
 }
 
 static int api_cmp_created(const void *a, const void *b)
@@ -160,8 +170,7 @@ enum MHD_Result api_instances_get(struct http_req *r)
 	enum MHD_Result ret;
 	struct instance *inst;
 
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 0, &ret);
 	if (inst == NULL)
 		return ret;
 	return api_reply_instance(r, 200, inst);
@@ -447,12 +456,9 @@ enum MHD_Result api_instances_start(struct http_req *r)
 	char err[1024];
 	int status;
 
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 1, &ret);
 	if (inst == NULL)
 		return ret;
-	if (instance_wait_idle(inst) < 0)
-		return api_gone(r);
 	if (inst->state == INST_RUNNING || inst->state == INST_RESTARTING)
 		return api_reply_instance(r, 200, inst);
 	inst->backoff_ms = KILND_BACKOFF_MIN_MS;
@@ -493,8 +499,7 @@ enum MHD_Result api_instances_stop(struct http_req *r)
 
 	if (api_timeout(r, &timeout) < 0)
 		return MHD_YES;
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 0, &ret);
 	if (inst == NULL)
 		return ret;
 	if (instance_stop(inst, timeout) < 0)
@@ -512,8 +517,7 @@ enum MHD_Result api_instances_restart(struct http_req *r)
 
 	if (api_timeout(r, &timeout) < 0)
 		return MHD_YES;
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 0, &ret);
 	if (inst == NULL)
 		return ret;
 	if (instance_stop(inst, timeout) < 0 || instance_wait_idle(inst) < 0)
@@ -557,12 +561,9 @@ enum MHD_Result api_instances_kill(struct http_req *r)
 			    name);
 		sig = api_signals[i].sig;
 	}
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 1, &ret);
 	if (inst == NULL)
 		return ret;
-	if (instance_wait_idle(inst) < 0)
-		return api_gone(r);
 	if (inst->state == INST_RESTARTING) {
 		instance_stop(inst, 0);
 		return api_reply_instance(r, 200, inst);
@@ -598,12 +599,9 @@ enum MHD_Result api_instances_delete(struct http_req *r)
 
 	if (http_query_bool(r, "force", &force) < 0)
 		return MHD_YES;
-	pthread_mutex_lock(&kd.lock);
-	inst = api_lookup(r, &ret);
+	inst = api_lookup(r, 1, &ret);
 	if (inst == NULL)
 		return ret;
-	if (instance_wait_idle(inst) < 0)
-		return api_gone(r);
 	if ((inst->state == INST_RUNNING || inst->state == INST_RESTARTING) &&
 	    !force) {
 		char n[KILND_NAME_MAX + 1];
