@@ -16,8 +16,9 @@
  * The rootfs reaches either monitor as /dev/fd/N of an unlinked temp file,
  * so nothing is left on disk however kiln ends.
  *
- * Signals: the child stays in kiln's process group, so a terminal's Ctrl-C
- * reaches both; kiln also kills the child itself (SIGTERM for kiln-vmm,
+ * Signals: kiln-vmm stays in kiln's process group, so a terminal's Ctrl-C
+ * reaches both; QEMU gets a group of its own, so that only kiln sees a
+ * SIGTERM sent to the group (below).  kiln kills the child itself (SIGTERM for kiln-vmm,
  * which then reports where the guest was; SIGKILL for QEMU; a second
  * signal always SIGKILL) so `kill PID` of kiln stops the VM too.  The
  * graceful stop: kiln-vmm passes a first SIGTERM on to a program that
@@ -160,6 +161,12 @@ static pid_t hv_spawn(char *const argv[], const int *keep_fds, int out_fd,
 			fcntl(*k, F_SETFD, 0);
 		if (out_fd >= 0) {
 			int nul = open("/dev/null", O_RDONLY);
+
+			/* QEMU in a process group of its own: a SIGTERM sent
+			 * to kiln's group (timeout(1), a service manager)
+			 * must reach only kiln, which decides whether the
+			 * program gets it or QEMU stops. */
+			setpgid(0, 0);
 			if (nul < 0 || dup2(nul, 0) < 0 ||
 			    dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 				goto child_fail;
