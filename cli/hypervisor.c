@@ -18,8 +18,8 @@
  *
  * Signals: kiln-vmm stays in kiln's process group, so a terminal's Ctrl-C
  * reaches both; QEMU gets a group of its own, so that only kiln sees a
- * SIGTERM sent to the group (below).  kiln kills the child itself (SIGTERM for kiln-vmm,
- * which then reports where the guest was; SIGKILL for QEMU; a second
+ * SIGTERM sent to the group (below).  kiln kills the child itself (SIGTERM for
+ * kiln-vmm, which then reports where the guest was; SIGKILL for QEMU; a second
  * signal always SIGKILL) so `kill PID` of kiln stops the VM too.  The
  * graceful stop: kiln-vmm passes a first SIGTERM on to a program that
  * handles it by itself; on QEMU kiln does, with one byte on COM2 once the
