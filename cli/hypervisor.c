@@ -269,7 +269,8 @@ int hypervisor_run_kiln(const struct hv_boot *b, const char *vmm)
 	/* One SIGTERM may have reached the program, which then ended the
 	 * way it chose: kiln-vmm's status says how (143 if it did not
 	 * handle it). */
-	if (hv_signal && (hv_signals > 1 || !WIFEXITED(st)))
+	if (hv_signal &&
+	    (hv_signals > 1 || hv_signal != SIGTERM || !WIFEXITED(st)))
 		return 128 + hv_signal;
 	st = hv_kiln_status(st, msg, sizeof(msg));
 	if (msg[0] != '\0')
