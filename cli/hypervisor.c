@@ -16,10 +16,15 @@
  * The rootfs reaches either monitor as /dev/fd/N of an unlinked temp file,
  * so nothing is left on disk however kiln ends.
  *
- * Signals: the child stays in kiln's process group, so a terminal's Ctrl-C
- * reaches both; kiln also kills the child itself (SIGTERM for kiln-vmm,
- * which then reports where the guest was; SIGKILL for QEMU; a second
+ * Signals: kiln-vmm stays in kiln's process group, so a terminal's Ctrl-C
+ * reaches both; QEMU gets a group of its own, so that only kiln sees a
+ * SIGTERM sent to the group (below).  kiln kills the child itself (SIGTERM for
+ * kiln-vmm, which then reports where the guest was; SIGKILL for QEMU; a second
  * signal always SIGKILL) so `kill PID` of kiln stops the VM too.  The
+ * graceful stop: kiln-vmm passes a first SIGTERM on to a program that
+ * handles it by itself; on QEMU kiln does, with one byte on COM2 once the
+ * kernel has said it is ready (lib/hv.c).  Either way the program's own
+ * status is then kiln's.  The
  * child gets PR_SET_PDEATHSIG so it dies with kiln even on SIGKILL.
  */
 #include "hypervisor.h"
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -51,6 +57,10 @@ static volatile sig_atomic_t hv_signals; /* how many */
  * -1: child reaped (a signal is only recorded). */
 static volatile pid_t hv_child;
 static volatile sig_atomic_t hv_stop_sig = SIGKILL;
+/* QEMU's graceful stop: kiln's end of COM2, whether the guest said it
+ * passes SIGTERM on (set by the pump), whether a SIGTERM went that way. */
+static volatile int hv_com2_fd = -1;
+static volatile sig_atomic_t hv_com2_ready, hv_forwarded;
 
 static void hv_on_signal(int sig)
 {
@@ -62,9 +72,27 @@ static void hv_on_signal(int sig)
 	hv_signals++;
 	if (child == 0)
 		_exit(128 + sig);
-	if (child > 0)
+	if (child > 0 &&
+	    hv_qemu_forward_stop(hv_com2_fd, hv_com2_ready, sig, hv_signals))
+		hv_forwarded = 1; /* the program decides when it ends */
+	else if (child > 0)
 		kill(child, hv_signals > 1 ? SIGKILL : hv_stop_sig);
 	errno = saved;
+}
+
+/* Takes kiln's end of COM2 away from the signal handler before it is
+ * closed, so a late SIGTERM never writes to a reused descriptor. */
+static void hv_com2_forget(void)
+{
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	hv_com2_fd = -1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Signals kiln stops the VM for, and whether each was ignored when kiln
@@ -133,6 +161,12 @@ static pid_t hv_spawn(char *const argv[], const int *keep_fds, int out_fd,
 			fcntl(*k, F_SETFD, 0);
 		if (out_fd >= 0) {
 			int nul = open("/dev/null", O_RDONLY);
+
+			/* QEMU in a process group of its own: a SIGTERM sent
+			 * to kiln's group (timeout(1), a service manager)
+			 * must reach only kiln, which decides whether the
+			 * program gets it or QEMU stops. */
+			setpgid(0, 0);
 			if (nul < 0 || dup2(nul, 0) < 0 ||
 			    dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 				goto child_fail;
@@ -232,7 +266,11 @@ int hypervisor_run_kiln(const struct hv_boot *b, const char *vmm)
 		return KILN_EXIT_MONITOR;
 	st = hv_wait(pid);
 	hv_tty_restore(&tty);
-	if (hv_signal)
+	/* One SIGTERM may have reached the program, which then ended the
+	 * way it chose: kiln-vmm's status says how (143 if it did not
+	 * handle it). */
+	if (hv_signal &&
+	    (hv_signals > 1 || hv_signal != SIGTERM || !WIFEXITED(st)))
 		return 128 + hv_signal;
 	st = hv_kiln_status(st, msg, sizeof(msg));
 	if (msg[0] != '\0')
@@ -277,6 +315,7 @@ static void hv_show_stderr(const char *buf, size_t n)
 
 int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 {
+	/* ex is a socketpair: COM2 goes both ways (lib/hv.c) */
 	int con[2] = {-1, -1}, ex[2] = {-1, -1}, er[2] = {-1, -1};
 	char rec[HV_RECORD_MAX], *errbuf = NULL;
 	size_t nrec = 0, nerr = 0;
@@ -288,7 +327,8 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 
 	errbuf = malloc(HV_STDERR_MAX);
 	if (errbuf == NULL || pipe2(con, O_CLOEXEC) < 0 ||
-	    pipe2(ex, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ex) < 0 ||
+	    pipe2(er, O_CLOEXEC) < 0) {
 		cli_error("cannot set up QEMU's pipes: %s", strerror(errno));
 		goto out;
 	}
@@ -308,6 +348,7 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 	con[1] = ex[1] = er[1] = -1;
 	if (pid < 0)
 		goto out;
+	hv_com2_fd = ex[0];
 	if (b->timeout_s > 0)
 		deadline = hv_now_ms() + (int64_t)b->timeout_s * 1000;
 
@@ -340,7 +381,11 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 			kill(pid, SIGKILL);
 			break;
 		}
-		for (int i = 0; i < 3; i++) {
+		/* COM2 first: the kernel writes the ready record before the
+		 * program prints anything after its sigaction(), so once a
+		 * line is on kiln's stdout a SIGTERM is forwarded. */
+		for (int k = 0; k < 3; k++) {
+			int i = k == 0 ? 1 : k == 1 ? 0 : 2;
 			ssize_t n;
 
 			if (pfd[i].fd < 0 || pfd[i].revents == 0)
@@ -349,6 +394,8 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
+				if (i == 1)
+					hv_com2_forget();
 				close(pfd[i].fd);
 				*(i == 0   ? &con[0]
 				  : i == 1 ? &ex[0]
@@ -363,6 +410,8 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 					take = sizeof(rec) - nrec;
 				memcpy(rec + nrec, buf, take);
 				nrec += take;
+				if (!hv_com2_ready && hv_stop_ready(rec, nrec))
+					hv_com2_ready = 1;
 			} else {
 				size_t take = (size_t)n;
 				if (take > HV_STDERR_MAX - nerr)
@@ -375,7 +424,7 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 	st = hv_wait(pid);
 	hv_tty_restore(&tty);
 
-	if (hv_signal) {
+	if (hv_signal && (!hv_forwarded || hv_signals > 1)) {
 		status = 128 + hv_signal;
 	} else if (timed_out) {
 		cli_error("the program ran past --timeout %u s; stopped the VM",
@@ -394,6 +443,7 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 			hv_show_stderr(errbuf, nerr);
 	}
 out:
+	hv_com2_forget();
 	for (int i = 0; i < 2; i++) {
 		if (con[i] >= 0)
 			close(con[i]);

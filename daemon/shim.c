@@ -13,7 +13,9 @@
  * it by size (console.log.1, .2, ...), forwards SIGTERM/SIGINT to the
  * monitor (a second one is SIGKILL; kiln-vmm passes a first SIGTERM on
  * to a program that handles it, ABI 3, so its own exit status is the
- * run's; QEMU ends the VM at once), and when the monitor has ended
+ * run's; on QEMU the shim does that itself, with one byte on COM2 once
+ * the kernel has said it is ready, ABI 4 and lib/hv.c, and otherwise
+ * QEMU ends the VM at once), and when the monitor has ended
  * writes the instance's exit status to DIR/exit ("STATUS\n" and a line
  * saying why, when kiln rather than the program decided it) through a
  * temp file and rename, so kilnd finds it whole even if it was down
@@ -32,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -329,10 +332,12 @@ int shim_main(int argc, char **argv)
 	struct shim_log log;
 	struct hv_boot boot;
 	struct strv av = {0};
-	/* 0 console (QEMU COM1, or kiln-vmm's stdout+stderr), 1 COM2, 2
-	 * QEMU's stderr; [i][0] read ends. */
+	/* 0 console (QEMU COM1, or kiln-vmm's stdout+stderr), 1 COM2 (a
+	 * socketpair: it carries the stop byte back), 2 QEMU's stderr;
+	 * [i][0] the shim's ends. */
 	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
-	int qemu, sfd, stop_sig = 0, nstops = 0, wst = 0;
+	int qemu, sfd, stop_sig = 0, nstops = 0, nkills = 0, wst = 0;
+	int ready = 0;
 	char err[1024], rec[SHIM_RECORD_MAX], *errbuf;
 	size_t nrec = 0, nerr = 0;
 	sigset_t mask, old;
@@ -385,7 +390,9 @@ int shim_main(int argc, char **argv)
 	boot.tap = spec.tap;
 	boot.mac = spec.mac;
 	for (int i = 0; i < (qemu ? 3 : 1); i++)
-		if (pipe2(p[i], O_CLOEXEC) < 0) {
+		if ((i == 1 ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+					 p[i])
+			    : pipe2(p[i], O_CLOEXEC)) < 0) {
 			snprintf(err, sizeof(err), "cannot create a pipe: %s",
 				 strerror(errno));
 			goto fail;
@@ -428,15 +435,12 @@ int shim_main(int argc, char **argv)
 			continue;
 		if (r < 0)
 			break;
-		if (pfd[3].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (stop_sig == 0)
-					stop_sig = (int)si.ssi_signo;
-				kill(pid, ++nstops > 1 ? SIGKILL : SIGTERM);
-			}
-		}
-		for (int i = 0; i < 3; i++) {
+		/* COM2 first, then the console, then signals: the kernel
+		 * writes the ready record before the program prints anything
+		 * after its sigaction(), so a stop that follows a line in the
+		 * log is forwarded. */
+		for (int k = 0; k < 3; k++) {
+			int i = k == 0 ? 1 : k == 1 ? 0 : 2;
 			ssize_t n;
 
 			if (pfd[i].fd < 0 || pfd[i].revents == 0)
@@ -457,12 +461,25 @@ int shim_main(int argc, char **argv)
 					take = sizeof(rec) - nrec;
 				memcpy(rec + nrec, buf, take);
 				nrec += take;
+				ready = ready || hv_stop_ready(rec, nrec);
 			} else {
 				size_t take = (size_t)n;
 				if (take > SHIM_STDERR_MAX - nerr)
 					take = SHIM_STDERR_MAX - nerr;
 				memcpy(errbuf + nerr, buf, take);
 				nerr += take;
+			}
+		}
+		if (pfd[3].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (stop_sig == 0)
+					stop_sig = sig;
+				if (!hv_qemu_forward_stop(p[1][0], ready, sig,
+							  ++nstops))
+					kill(pid,
+					     ++nkills > 1 ? SIGKILL : SIGTERM);
 			}
 		}
 	}

@@ -1,12 +1,17 @@
 /*
  * Hypervisor command lines and exit statuses (see hv.h).
  *
- * QEMU needs two extra channels besides its console, both of which the
- * caller turns into pipes: isa-debug-exit makes QEMU exit with
+ * QEMU needs two extra channels besides its console, which the caller
+ * turns into a pipe and a socket: isa-debug-exit makes QEMU exit with
  * (v << 1) | 1, which loses bit 7 of the status and cannot be told from
  * QEMU's own failure (exit 1) for v = 0, so the kernel (kiln.exit=com2)
  * also writes "kiln-exit N\n" to a second UART at 0x2f8; that record
- * wins.  kiln-vmm reports the program's status as its own.
+ * wins.  COM2 is a socket, so it also carries the graceful stop the
+ * other way: once the kernel has written "kiln-stop-ready\n" there (the
+ * program handles or ignores SIGTERM), a first SIGTERM becomes one byte
+ * on COM2's input, which the kernel turns into SIGTERM for the program
+ * (include/kiln/abi.h, ABI 4).  kiln-vmm reports the program's status as
+ * its own and does its graceful stop itself.
  */
 #include "hv.h"
 
@@ -106,7 +111,7 @@ int hv_kiln_argv(const struct hv_boot *b, const char *vmm, struct strv *argv)
 }
 
 int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
-		 int exit_fd, struct strv *argv)
+		 int com2_fd, struct strv *argv)
 {
 	int rc = 0;
 
@@ -152,9 +157,10 @@ int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
 	    argv, util_asprintf("file,id=con,path=/dev/fd/%d", con_fd));
 	rc |= strv_push(argv, "-serial");
 	rc |= strv_push(argv, "chardev:con");
+	/* A socket, not a file: COM2's input carries the stop byte. */
 	rc |= strv_push(argv, "-chardev");
-	rc |= strv_push_owned(
-	    argv, util_asprintf("file,id=kexit,path=/dev/fd/%d", exit_fd));
+	rc |= strv_push_owned(argv,
+			      util_asprintf("socket,id=kexit,fd=%d", com2_fd));
 	rc |= strv_push(argv, "-device");
 	rc |= strv_push(argv, "isa-serial,chardev=kexit,iobase=0x2f8,irq=3");
 	return rc ? -1 : 0;
@@ -178,6 +184,29 @@ int hv_parse_record(const char *rec, size_t n)
 			status = v;
 	}
 	return status;
+}
+
+int hv_stop_ready(const char *rec, size_t n)
+{
+	static const char tag[] = KILN_COM2_STOP_READY;
+
+	for (size_t i = 0; i + sizeof(tag) - 1 <= n; i++)
+		if (memcmp(rec + i, tag, sizeof(tag) - 1) == 0)
+			return 1;
+	return 0;
+}
+
+int hv_qemu_forward_stop(int com2_fd, int ready, int sig, int nth)
+{
+	const char byte = KILN_COM2_STOP_BYTE;
+	ssize_t w;
+
+	if (sig != SIGTERM || nth != 1 || !ready || com2_fd < 0)
+		return 0;
+	do
+		w = write(com2_fd, &byte, 1);
+	while (w < 0 && errno == EINTR);
+	return w == 1;
 }
 
 int hv_qemu_status(int wst, int record, int had_stderr, const char *qemu,

@@ -43,11 +43,26 @@ const char *hv_qemu_binary(void);
  * -1 when out of memory. */
 int hv_kiln_argv(const struct hv_boot *b, const char *vmm, struct strv *argv);
 
-/* Appends QEMU's argument vector for b to argv, with COM1 and COM2
- * written to the given file descriptors (as /dev/fd/N); 0, or -1 when out
- * of memory.  docs/cli.md shows the result. */
+/* Appends QEMU's argument vector for b to argv, with COM1 written to
+ * con_fd (as /dev/fd/N) and COM2 connected both ways to com2_fd, which
+ * must be a connected stream socket (one end of a socketpair); 0, or -1
+ * when out of memory.  docs/cli.md shows the result. */
 int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
-		 int exit_fd, struct strv *argv);
+		 int com2_fd, struct strv *argv);
+
+/* 1 when the COM2 bytes hold the kernel's "kiln-stop-ready\n" record:
+ * the program has a SIGTERM disposition of its own and the kernel passes
+ * a stop byte on to it as SIGTERM. */
+int hv_stop_ready(const char *rec, size_t n);
+
+/*
+ * The graceful stop on QEMU, for the nth stop signal sig (1: the first):
+ * when it is the first SIGTERM and the guest is ready (hv_stop_ready),
+ * writes the stop byte to com2_fd (the host's end of COM2) and returns 1,
+ * leaving QEMU running while the program ends itself.  Otherwise returns
+ * 0, and the caller stops QEMU as before.  Async-signal-safe.
+ */
+int hv_qemu_forward_stop(int com2_fd, int ready, int sig, int nth);
 
 /* The status in a "kiln-exit N\n" record found anywhere in the COM2
  * bytes (the last one wins), or -1 when there is none. */

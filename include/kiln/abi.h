@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define KILN_ABI_VERSION 3
+#define KILN_ABI_VERSION 4
 
 /*
  * I/O ports.  0xf4 is QEMU's isa-debug-exit: the guest writes the exit
@@ -56,6 +56,20 @@
 #define KILN_PORT_STOP	0x518
 #define KILN_STOP_READY 1
 #define KILN_STOP_GSI	22
+
+/*
+ * The same on QEMU (ABI 4), through COM2 (kiln.exit=com2): the kernel
+ * routes COM2's receive interrupt (ISA IRQ 3, IOAPIC input
+ * KILN_COM2_STOP_GSI on QEMU's microvm), enables it, and writes the
+ * record KILN_COM2_STOP_READY on COM2 next to where the exit record goes.
+ * A host that has read that record answers its first SIGTERM by writing
+ * the byte KILN_COM2_STOP_BYTE to COM2's input instead of stopping QEMU;
+ * the kernel then sends SIGTERM to the program exactly as for input
+ * KILN_STOP_GSI.  Other bytes on COM2's input are ignored.
+ */
+#define KILN_COM2_STOP_READY "kiln-stop-ready\n"
+#define KILN_COM2_STOP_BYTE  'T'
+#define KILN_COM2_STOP_GSI   3
 
 struct kiln_console_req {
 	uint64_t gpa; /* guest-physical address of the bytes */

@@ -36,6 +36,12 @@ static void uart_putc(uint16_t base, char c)
 	outb(base, (uint8_t)c);
 }
 
+void console_com2_write(const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		uart_putc(COM2, buf[i]);
+}
+
 void console_write(const char *buf, size_t n)
 {
 	if (console_kiln_port) {
@@ -111,8 +117,7 @@ noreturn void machine_exit(int status)
 		char rec[32];
 		int n =
 		    snprintf(rec, sizeof(rec), "kiln-exit %d\n", status & 255);
-		for (int i = 0; i < n; i++)
-			uart_putc(COM2, rec[i]);
+		console_com2_write(rec, (size_t)n);
 	}
 	outb(KILN_PORT_EXIT, (uint8_t)status);
 	/* No exit device: a triple fault ends the VM (QEMU -no-reboot,

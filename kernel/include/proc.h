@@ -21,6 +21,8 @@ noreturn void proc_exit(int status);
 /* drivers/console.c: writes bytes to the console (the program's stdout
  * and stderr, and the kernel's own messages).  Never blocks for long. */
 void console_write(const char *buf, size_t n);
+/* Writes to COM2, the host's record channel on QEMU (kiln.exit=com2). */
+void console_com2_write(const char *buf, size_t n);
 
 /* drivers/random.c: fills buf from RDRAND when present, else a seeded
  * ChaCha-style generator; never fails. */

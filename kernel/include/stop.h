@@ -4,8 +4,9 @@
 
 #include "kernel.h"
 
-/* The program set a SIGTERM disposition: on kiln-vmm, route the stop line
- * and tell the monitor that a SIGTERM may be passed on.  Idempotent. */
+/* The program set a SIGTERM disposition: route the stop line (kiln-vmm's
+ * input 22, or COM2's receive interrupt on QEMU) and tell the monitor that
+ * a SIGTERM may be passed on.  Idempotent. */
 void stop_enable(void);
 
 /* True once per stop request received since the last call. */

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "hv.h"
 #include "kiln/abi.h"
@@ -90,8 +92,10 @@ int main(void)
 	      "qemu: the tap");
 	CHECK(strstr(joined(&v), "-chardev file,id=con,path=/dev/fd/8 "
 				 "-serial chardev:con") != NULL &&
-		  strstr(joined(&v), "file,id=kexit,path=/dev/fd/9") != NULL,
-	      "qemu: console and exit channels on the given fds");
+		  strstr(joined(&v), "-chardev socket,id=kexit,fd=9 -device "
+				     "isa-serial,chardev=kexit,iobase=0x2f8,"
+				     "irq=3") != NULL,
+	      "qemu: console on its fd, COM2 both ways on the socket");
 	strv_release(&v);
 	b.kvm = 1;
 	b.tap = NULL;
@@ -111,6 +115,40 @@ int main(void)
 	CHECK(hv_parse_record("kiln-exit 7", 11) == -1,
 	      "a record without its newline is not one");
 	CHECK(hv_parse_record("", 0) == -1, "no record");
+
+	CHECK(!hv_stop_ready("", 0) && !hv_stop_ready("kiln-exit 0\n", 12),
+	      "no stop-ready record");
+	{
+		const char *r = "kiln-stop-ready\nkiln-exit 42\n";
+		CHECK(hv_stop_ready(r, strlen(r)) &&
+			  hv_parse_record(r, strlen(r)) == 42,
+		      "stop-ready next to the exit record");
+		CHECK(!hv_stop_ready(r, 15),
+		      "stop-ready without its newline is not one");
+	}
+	{
+		int sp[2];
+		char c = 0;
+
+		CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0,
+		      "socketpair");
+		CHECK(hv_qemu_forward_stop(sp[0], 1, SIGTERM, 1) == 1 &&
+			  read(sp[1], &c, 1) == 1 && c == KILN_COM2_STOP_BYTE,
+		      "a first SIGTERM to a ready guest is the stop byte");
+		CHECK(hv_qemu_forward_stop(sp[0], 0, SIGTERM, 1) == 0,
+		      "not ready: the caller stops QEMU");
+		CHECK(hv_qemu_forward_stop(sp[0], 1, SIGTERM, 2) == 0,
+		      "a second SIGTERM stops QEMU");
+		CHECK(hv_qemu_forward_stop(sp[0], 1, SIGINT, 1) == 0,
+		      "SIGINT stops QEMU");
+		CHECK(hv_qemu_forward_stop(-1, 1, SIGTERM, 1) == 0,
+		      "COM2 closed: the caller stops QEMU");
+		close(sp[1]);
+		signal(SIGPIPE, SIG_IGN);
+		CHECK(hv_qemu_forward_stop(sp[0], 1, SIGTERM, 1) == 0,
+		      "QEMU gone: the caller stops it");
+		close(sp[0]);
+	}
 
 	CHECK(hv_qemu_status(exited(0), 3, 0, "q", msg, sizeof(msg), &show) ==
 		      3 &&
