@@ -349,6 +349,7 @@ guest_stop() {
 	[ -n "$GUEST_PID" ] || return 0
 	kill -TERM "$GUEST_PID" 2>/dev/null
 	wait "$GUEST_PID" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the scenarios
 	GUEST_ST=$?
 	GUEST_PID=""
 }
@@ -357,6 +358,7 @@ guest_stop() {
 # matching REGEX; false if it exits or the time runs out first.
 guest_wait_for() {
 	end=$(($(date +%s) + $2))
+	# shellcheck disable=SC2153 # GUEST_OUT is the scenario's
 	while [ "$(date +%s)" -lt "$end" ]; do
 		tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1" && return 0
 		kill -0 "$GUEST_PID" 2>/dev/null || break

@@ -5,6 +5,7 @@
 # way.  POSIX sh, sourced after tests/lib.sh.  The option variables hold
 # paths under $KILN_TEST_TMP or the repository (no spaces) and are
 # expanded unquoted, as words.
+# shellcheck disable=SC2034 # the variables are for the scenarios
 
 APPS_NGINX=/usr/sbin/nginx
 # nginx as one process in the foreground (its -g argument, one word).

@@ -36,7 +36,8 @@ wait_http() {
 }
 
 # par_get N URL DIR: N clients at once, each downloading URL into DIR/I;
-# prints how many exited 0.
+# prints how many exited 0.  Called in $(...): a subshell, so its wait
+# sees only the curls, not the kiln-vmm running in the background.
 par_get() {
 	mkdir -p "$3"
 	i=1
@@ -45,7 +46,8 @@ par_get() {
 		i=$((i + 1))
 	done
 	wait
-	ls "$3" | grep -c '\.st$'
+	set -- "$3"/*.st
+	[ -e "$1" ] && echo $# || echo 0
 }
 
 # intact N DIR SHA: how many of DIR/1..N have the sha256 SHA.
