@@ -307,6 +307,88 @@ netns_with_tap() {
 	fi
 }
 
+# host_run LIMIT CMD...: CMD in the namespace $NS (a client of the guest);
+# output in $KOUT, status in $KST, both in the check's log.
+host_run() {
+	limit=$1
+	shift
+	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
+	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
+	KST=$RUN_STATUS
+	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
+}
+
+# want_downloads N URL FILE: N clients at once in $NS download URL, and
+# every copy is byte for byte FILE (sha256).
+want_downloads() {
+	rm -rf "$KILN_TEST_TMP/par"
+	mkdir -p "$KILN_TEST_TMP/par"
+	host_run 300 sh -c "seq $1 | xargs -P $1 -I{} curl -sS -m 250 \
+		-o '$KILN_TEST_TMP/par/{}' '$2'"
+	want_status 0
+	want=$(sha256sum <"$3")
+	good=0
+	for i in $(seq "$1"); do
+		[ "$(sha256sum <"$KILN_TEST_TMP/par/$i" 2>/dev/null)" = "$want" ] &&
+			good=$((good + 1))
+	done
+	[ "$good" -eq "$1" ] || fail_because "$good of $1 downloads intact"
+}
+
+# A scenario with a server in a guest started in the background (its pid
+# in GUEST_PID, its output in GUEST_OUT) on a tap in the namespace $NS
+# sets `trap netns_exit EXIT`: the guest and the namespace go whatever
+# happens.
+GUEST_PID=""
+GUEST_ST=""
+
+# guest_stop: ends the background guest (timeout(1) passes TERM on to
+# kiln and QEMU) and sets GUEST_ST to its status.
+guest_stop() {
+	GUEST_ST=""
+	[ -n "$GUEST_PID" ] || return 0
+	kill -TERM "$GUEST_PID" 2>/dev/null
+	wait "$GUEST_PID" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the scenarios
+	GUEST_ST=$?
+	GUEST_PID=""
+}
+
+# guest_wait_for REGEX SECONDS: waits until the guest prints a line
+# matching REGEX; false if it exits or the time runs out first.
+guest_wait_for() {
+	end=$(($(date +%s) + $2))
+	# shellcheck disable=SC2153 # GUEST_OUT is the scenario's
+	while [ "$(date +%s)" -lt "$end" ]; do
+		tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1" && return 0
+		kill -0 "$GUEST_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1"
+}
+
+# netns_exit: the EXIT trap of those scenarios: stops the guest, removes
+# $NS, then lets lib_exit see the scenario's own status.
+netns_exit() {
+	netns_st=$?
+	guest_stop
+	[ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+	(exit "$netns_st")
+	lib_exit
+}
+
+# nested_case_check LOG CASE NAME: the verdict a nested-KVM guest script
+# (tests/nested/*_guest.sh) printed for CASE in LOG, "case CASE ok" or
+# "case CASE FAIL (why)", as the check NAME; no line is a failure.
+nested_case_check() {
+	if grep -a -q "^case $2 ok\$" "$1"; then
+		test_pass "$SCENARIO: $3"
+	else
+		why=$(grep -a "^case $2 FAIL" "$1" | head -n 1 | sed 's/^case [^ ]* FAIL //')
+		test_fail "$SCENARIO: $3" "${why:-no result (nested status $RUN_STATUS)}" "$1"
+	fi
+}
+
 # Guest programs ---------------------------------------------------------
 
 # guest_names: the guest test programs (tests/guest/*.c using tap.h).

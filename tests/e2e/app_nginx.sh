@@ -15,75 +15,33 @@ set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
 
-NGINX=/usr/sbin/nginx
-APPS=tests/apps/nginx
+. "$KILN_ROOT/tests/apps/apps.sh"
+
 NS=kilntest-nginx-$$
 TAP=ktapng0
 HOST_IP=10.0.7.1
 GUEST_IP=10.0.7.2
 URL=http://$GUEST_IP:8080
-GUEST_PID=""
 GUEST_OUT=$KILN_TEST_TMP/guest.out
 
-if [ ! -x "$NGINX" ]; then
-	test_fail "$SCENARIO: nginx" "$NGINX missing (scripts/deps.sh installs nginx-light)"
+if [ ! -x "$APPS_NGINX" ]; then
+	test_fail "$SCENARIO: nginx" "$APPS_NGINX missing (scripts/deps.sh installs nginx-light)"
 	exit 0
 fi
-
-# guest_stop: ends the background guest (timeout(1) passes TERM on to
-# kiln, which passes it on to nginx) and sets GUEST_ST to its status.
-guest_stop() {
-	GUEST_ST=""
-	[ -n "$GUEST_PID" ] || return 0
-	kill -TERM "$GUEST_PID" 2>/dev/null
-	wait "$GUEST_PID" 2>/dev/null
-	GUEST_ST=$?
-	GUEST_PID=""
-}
-
-nginx_exit() {
-	ng_st=$?
-	guest_stop
-	ip netns del "$NS" 2>/dev/null
-	(exit "$ng_st")
-	lib_exit
-}
-trap nginx_exit EXIT
-
+trap netns_exit EXIT
 netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
 
-# host_run LIMIT CMD...: CMD in the namespace, output in $KOUT, status in
-# $KST, both logged.
-host_run() {
-	limit=$1
-	shift
-	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
-	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
-	KST=$RUN_STATUS
-	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
-}
-
-# The site: the page from tests/apps, a stylesheet and 1 MiB of random
-# bytes; empty directories for the logs and nginx's temporary files.
+# The site (tests/apps/apps.sh) and a file to upload.
+apps_nginx_prepare "$KILN_TEST_TMP"
 SITE=$KILN_TEST_TMP/site
-EMPTY=$KILN_TEST_TMP/empty
-mkdir -p "$SITE" "$EMPTY"
-cp "$APPS/site/index.html" "$SITE/"
-printf 'body { color: #333; }\n' >"$SITE/style.css"
-head -c 1048576 /dev/urandom >"$SITE/big.bin"
 head -c 1048576 /dev/urandom >"$KILN_TEST_TMP/upload.bin"
 
 check_begin "nginx starts and serves the index page byte-exact"
-echo "\$ kiln run --hypervisor qemu --net $TAP --ip $GUEST_IP/24 ... $NGINX" >>"$CHECK_LOG"
+echo "\$ kiln run --hypervisor qemu --net $TAP --ip $GUEST_IP/24 $APPS_NGINX_OPTS $APPS_NGINX" >>"$CHECK_LOG"
+# shellcheck disable=SC2086 # the options are words
 timeout -k 5 300 ip netns exec "$NS" "$KILN" run --hypervisor qemu \
-	--net "$TAP" --ip "$GUEST_IP/24" --gw "$HOST_IP" \
-	--file "$APPS/nginx.conf:/etc/nginx/nginx.conf" \
-	--file /etc/nginx/mime.types:/etc/nginx/mime.types \
-	--file "$APPS/passwd:/etc/passwd" --file "$APPS/group:/etc/group" \
-	--dir "$EMPTY:/var/log/nginx" --dir "$EMPTY:/var/lib/nginx" \
-	--dir "$SITE:/srv" \
-	"$NGINX" -g 'daemon off; master_process off;' \
-	>"$GUEST_OUT" 2>&1 </dev/null &
+	--net "$TAP" --ip "$GUEST_IP/24" --gw "$HOST_IP" $APPS_NGINX_OPTS \
+	"$APPS_NGINX" -g "$APPS_NGINX_G" >"$GUEST_OUT" 2>&1 </dev/null &
 GUEST_PID=$!
 up=""
 n=0
@@ -143,17 +101,7 @@ if [ -z "$NGINX_UP" ]; then
 	check_end
 
 	check_begin "20 concurrent downloads of the 1 MiB binary are all intact"
-	mkdir -p "$KILN_TEST_TMP/par"
-	host_run 120 sh -c "seq 20 | xargs -P 20 -I{} curl -sS -m 100 \
-		-o '$KILN_TEST_TMP/par/{}' '$URL/big.bin'"
-	want_status 0
-	want=$(sha256sum <"$SITE/big.bin")
-	good=0
-	for i in $(seq 20); do
-		[ "$(sha256sum <"$KILN_TEST_TMP/par/$i" 2>/dev/null)" = "$want" ] &&
-			good=$((good + 1))
-	done
-	[ "$good" -eq 20 ] || fail_because "$good of 20 downloads intact"
+	want_downloads 20 "$URL/big.bin" "$SITE/big.bin"
 	check_end
 
 	check_begin "a 1 MiB WebDAV upload is stored, served back and deleted"
@@ -213,8 +161,8 @@ check_end
 check_begin "a broken configuration: nginx's message and status 1"
 printf 'events {}\nhttp { bogus_directive on; }\n' >"$KILN_TEST_TMP/bad.conf"
 krun --file "$KILN_TEST_TMP/bad.conf:/etc/nginx/nginx.conf" \
-	--file "$APPS/passwd:/etc/passwd" --file "$APPS/group:/etc/group" \
-	"$NGINX" -g 'daemon off; master_process off;'
+	--file tests/apps/nginx/passwd:/etc/passwd \
+	--file tests/apps/nginx/group:/etc/group "$APPS_NGINX" -g "$APPS_NGINX_G"
 want_status 1
 want_out '\[emerg\] .*unknown directive "bogus_directive" in /etc/nginx/nginx.conf:2'
 check_end

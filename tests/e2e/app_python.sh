@@ -9,18 +9,21 @@
 #     (libsqlite3 packed with --file, loaded with dlopen), resource,
 #     sysconf, a 64 MiB allocation, MemoryError for an impossible one;
 #   - an uncaught exception: the traceback and status 1;
-#   - http.server (the single-threaded HTTPServer: `python3 -m
-#     http.server` starts a thread per request, and threads are not
-#     there yet) serves a directory to curl in a network namespace this
-#     script creates: a page and a 1 MiB file byte-exact, the listing, a
-#     404.  The namespace, its tap and the guest are removed whatever
-#     happens.
+#   - `python3 -m http.server 8000 --directory /srv` (ThreadingHTTPServer:
+#     a thread per request) serves a directory to curl in a network
+#     namespace this script creates: a page and a 1 MiB file byte-exact,
+#     the listing, a 404, then 8 clients at once downloading the 1 MiB
+#     file (each on its own server thread) all byte-exact.  The
+#     namespace, its tap and the guest are removed whatever happens.
+# The standard library's packing is shared with tests/e2e/vmm_apps.sh
+# (tests/apps/apps.sh).
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
 
-PY=/usr/bin/python3
-STDLIB=/usr/lib/python3.11
+. "$KILN_ROOT/tests/apps/apps.sh"
+
+PY=$APPS_PY
 LIBSQLITE=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0
 APPS=tests/apps/python
 NS=kilntest-py-$$
@@ -28,25 +31,17 @@ TAP=ktappy0
 HOST_IP=10.0.8.1
 GUEST_IP=10.0.8.2
 URL=http://$GUEST_IP:8000
-GUEST_PID=""
 GUEST_OUT=$KILN_TEST_TMP/guest.out
 
-for f in "$PY" "$STDLIB/os.py" "$LIBSQLITE"; do
+for f in "$PY" "$APPS_PY_STDLIB/os.py" "$LIBSQLITE"; do
 	if [ ! -e "$f" ]; then
 		test_fail "$SCENARIO: python3" "$f missing (scripts/deps.sh installs python3 and libsqlite3-dev)"
 		exit 0
 	fi
 done
 
-# The standard library minus what is never imported here: hard links
-# when /usr and $TMPDIR share a filesystem, else a copy.
-LIB=$KILN_TEST_TMP/python3.11
-cp -al "$STDLIB" "$LIB" 2>/dev/null || cp -a "$STDLIB" "$LIB"
-for d in config-3.11-x86_64-linux-gnu test tkinter idlelib lib2to3 \
-	pydoc_data ensurepip distutils dist-packages turtledemo; do
-	rm -rf "${LIB:?}/$d"
-done
-PYDIR="--dir $LIB:$STDLIB"
+apps_python_prepare "$KILN_TEST_TMP/python3.11"
+PYDIR=$APPS_PY_OPTS
 
 check_begin "python3 -c 'print(sum(range(10)))' prints 45"
 # shellcheck disable=SC2086 # PYDIR is two words
@@ -76,50 +71,18 @@ check_end
 
 # http.server ------------------------------------------------------------------
 
-guest_stop() {
-	GUEST_ST=""
-	[ -n "$GUEST_PID" ] || return 0
-	kill -TERM "$GUEST_PID" 2>/dev/null
-	wait "$GUEST_PID" 2>/dev/null
-	GUEST_ST=$?
-	GUEST_PID=""
-}
-
-py_exit() {
-	py_st=$?
-	guest_stop
-	ip netns del "$NS" 2>/dev/null
-	(exit "$py_st")
-	lib_exit
-}
-trap py_exit EXIT
-
+trap netns_exit EXIT
 netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
 
-host_run() {
-	limit=$1
-	shift
-	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
-	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
-	KST=$RUN_STATUS
-	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
-}
-
 SITE=$KILN_TEST_TMP/site
-mkdir -p "$SITE/sub"
-printf '<!DOCTYPE html>\n<title>python on kiln</title>\n<p>served by http.server</p>\n' \
-	>"$SITE/index.html"
-head -c 1048576 /dev/urandom >"$SITE/sub/data.bin"
-SERVER='import functools, http.server as h
-handler = functools.partial(h.SimpleHTTPRequestHandler, directory="/srv")
-h.HTTPServer(("", 8000), handler).serve_forever()'
+apps_python_site "$SITE"
 
 check_begin "http.server serves a directory: a page and 1 MiB byte-exact"
-echo "\$ kiln run --hypervisor qemu --net $TAP ... $PY -c ..." >>"$CHECK_LOG"
+echo "\$ kiln run --hypervisor qemu --net $TAP ... $PY -m http.server 8000 --directory /srv" >>"$CHECK_LOG"
 # shellcheck disable=SC2086
 timeout -k 5 300 ip netns exec "$NS" "$KILN" run --hypervisor qemu -m 256M \
 	--net "$TAP" --ip "$GUEST_IP/24" --gw "$HOST_IP" $PYDIR \
-	--dir "$SITE:/srv" "$PY" -c "$SERVER" >"$GUEST_OUT" 2>&1 </dev/null &
+	--dir "$SITE:/srv" "$PY" -m http.server 8000 --directory /srv >"$GUEST_OUT" 2>&1 </dev/null &
 GUEST_PID=$!
 up=""
 n=0
@@ -155,6 +118,10 @@ if [ -z "$PY_UP" ]; then
 	host_run 30 curl -sS -m 20 -o /dev/null -w '%{http_code}\n' "$URL/nothing.txt"
 	want_out '^404$'
 	check_end
+
+	check_begin "8 concurrent downloads of 1 MiB, a server thread each, all intact"
+	want_downloads 8 "$URL/sub/data.bin" "$SITE/sub/data.bin"
+	check_end
 fi
 
 check_begin "http.server logged the requests; SIGTERM stops it"
@@ -166,6 +133,8 @@ cat "$KOUT" >>"$CHECK_LOG"
 if [ -z "$PY_UP" ]; then
 	want_out '"GET /sub/data.bin HTTP/1.1" 200 -$'
 	want_out '"GET /nothing.txt HTTP/1.1" 404 -$'
+	want_count '"GET /sub/data.bin HTTP/1.1" 200 -$' 9
+	want_no_out "can't start new thread"
 fi
 want_no_out '^kiln: .*(panic|fault|not implemented|out of memory)'
 check_end

@@ -24,27 +24,9 @@ TAP=ktap0
 HOST_IP=10.0.8.1
 GUEST_IP=10.0.8.15
 PROG=/usr/bin/redis-server
-GUEST_PID=""
-GUEST_ST=""
 GUEST_OUT=$KILN_TEST_TMP/guest.out
 
-# guest_stop: ends the background guest (timeout(1) passes TERM on to
-# kiln and QEMU) and sets GUEST_ST to its status.
-guest_stop() {
-	[ -n "$GUEST_PID" ] || return 0
-	kill -TERM "$GUEST_PID" 2>/dev/null
-	wait "$GUEST_PID" 2>/dev/null
-	GUEST_ST=$?
-	GUEST_PID=""
-}
-redis_exit() {
-	redis_st=$?
-	guest_stop
-	ip netns del "$NS" 2>/dev/null
-	(exit "$redis_st")
-	lib_exit
-}
-trap redis_exit EXIT
+trap netns_exit EXIT
 
 for t in "$PROG" /usr/bin/redis-cli /usr/bin/redis-benchmark; do
 	if [ ! -x "$t" ]; then
@@ -53,17 +35,6 @@ for t in "$PROG" /usr/bin/redis-cli /usr/bin/redis-benchmark; do
 	fi
 done
 netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
-
-# host_run LIMIT CMD...: CMD in the namespace; output in $KOUT, status
-# in $KST, both in the check's log.
-host_run() {
-	limit=$1
-	shift
-	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
-	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
-	KST=$RUN_STATUS
-	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
-}
 
 # cli LIMIT ARGS...: redis-cli against the guest.
 cli() {
@@ -80,17 +51,7 @@ timeout -k 5 600 ip netns exec "$NS" "$KILN" run \
 	"$PROG" --port 6379 --save '' --appendonly no --protected-mode no \
 	>"$GUEST_OUT" 2>&1 </dev/null &
 GUEST_PID=$!
-up=""
-end=$(($(date +%s) + 90))
-while [ "$(date +%s)" -lt "$end" ]; do
-	if grep -q 'Ready to accept connections' "$GUEST_OUT"; then
-		up=1
-		break
-	fi
-	kill -0 "$GUEST_PID" 2>/dev/null || break
-	sleep 0.3
-done
-if [ -n "$up" ]; then
+if guest_wait_for 'Ready to accept connections' 90; then
 	cli 30 PING
 	want_status 0
 	[ "$(cat "$KOUT")" = PONG ] || fail_because "PING answered '$(head -c 80 "$KOUT")'"

@@ -17,24 +17,9 @@ HOST_IP=10.0.6.1
 GUEST_IP=10.0.6.15
 PROG=build/tests/go/httpd
 URL=http://$GUEST_IP:8080
-GUEST_PID=""
 GUEST_OUT=$KILN_TEST_TMP/guest.out
 
-go_cleanup() {
-	if [ -n "$GUEST_PID" ]; then
-		kill -TERM "$GUEST_PID" 2>/dev/null
-		wait "$GUEST_PID" 2>/dev/null
-		GUEST_PID=""
-	fi
-	ip netns del "$NS" 2>/dev/null
-}
-go_exit() {
-	go_st=$?
-	go_cleanup
-	(exit "$go_st")
-	lib_exit
-}
-trap go_exit EXIT
+trap netns_exit EXIT
 
 if [ ! -x "$PROG" ]; then
 	test_fail "$SCENARIO: program" "$PROG missing (run make)"
@@ -42,33 +27,12 @@ if [ ! -x "$PROG" ]; then
 fi
 netns_with_tap "$NS" "$TAP" "$HOST_IP" || exit 0
 
-# host_run LIMIT CMD...: CMD in the namespace; output in $KOUT, status
-# in $KST, both in the check's log.
-host_run() {
-	limit=$1
-	shift
-	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
-	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
-	KST=$RUN_STATUS
-	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
-}
-
 check_begin "the Go server starts and answers byte-exact"
 timeout -k 5 "$KILN_TEST_TIMEOUT" ip netns exec "$NS" "$KILN" run \
 	--memory 256M --net "$TAP" --ip "$GUEST_IP/24" --gw "$HOST_IP" \
 	"$PROG" >"$GUEST_OUT" 2>&1 </dev/null &
 GUEST_PID=$!
-up=""
-end=$(($(date +%s) + 60))
-while [ "$(date +%s)" -lt "$end" ]; do
-	if grep -q '^go-httpd: serving' "$GUEST_OUT"; then
-		up=1
-		break
-	fi
-	kill -0 "$GUEST_PID" 2>/dev/null || break
-	sleep 0.2
-done
-if [ -n "$up" ]; then
+if guest_wait_for '^go-httpd: serving' 60; then
 	host_run 30 curl -sS -m 20 "$URL/"
 	want_status 0
 	[ "$(cat "$KOUT")" = "hello from go on kiln" ] ||

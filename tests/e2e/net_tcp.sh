@@ -36,36 +36,20 @@ BASE=9000
 UDP_PORT=7777
 SILENT=10.0.99.1 # routed to a blackhole in the namespace: SYNs vanish
 NET=build/tests/net
-GUEST_PID=""
 SERVER_PID=""
 GUEST_OUT=$KILN_TEST_TMP/guest.out
 
-# guest_stop: ends the background guest (timeout(1) passes TERM on to
-# kiln and QEMU) and sets GUEST_ST to its status.
-guest_stop() {
-	GUEST_ST=""
-	[ -n "$GUEST_PID" ] || return 0
-	kill -TERM "$GUEST_PID" 2>/dev/null
-	wait "$GUEST_PID" 2>/dev/null
-	GUEST_ST=$?
-	GUEST_PID=""
-}
-
-net_cleanup() {
-	guest_stop
+# Stop the python servers, then netns_exit (lib.sh) with the original
+# status.
+tcp_exit() {
+	tcp_st=$?
 	if [ -n "$SERVER_PID" ]; then
 		kill -TERM "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
 		SERVER_PID=""
 	fi
-	ip netns del "$NS" 2>/dev/null
-}
-# Clean up, then let lib.sh's exit handler see the original status.
-tcp_exit() {
-	tcp_st=$?
-	net_cleanup
 	(exit "$tcp_st")
-	lib_exit
+	netns_exit
 }
 trap tcp_exit EXIT
 
@@ -105,18 +89,6 @@ guest_start() {
 	GUEST_PID=$!
 }
 
-# guest_wait_for REGEX SECONDS: waits until the guest prints a line
-# matching REGEX; false if it exits or the time runs out first.
-guest_wait_for() {
-	end=$(($(date +%s) + $2))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1" && return 0
-		kill -0 "$GUEST_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	tr -d '\r' <"$GUEST_OUT" | grep -q -E -e "$1"
-}
-
 # guest_log: the guest's output so far into the check's log and $KOUT.
 guest_log() {
 	tr -d '\r' <"$GUEST_OUT" >"$KOUT"
@@ -128,16 +100,6 @@ guest_log() {
 	} >>"$CHECK_LOG"
 }
 
-# host_run LIMIT CMD...: CMD in the namespace, output in $KOUT and the
-# log, status in $KST.
-host_run() {
-	limit=$1
-	shift
-	echo "\$ ip netns exec $NS $*" >>"$CHECK_LOG"
-	run_limited "$limit" "$KOUT" "$KERR" ip netns exec "$NS" "$@"
-	KST=$RUN_STATUS
-	cat "$KOUT" "$KERR" >>"$CHECK_LOG"
-}
 
 for p in examples/httpd "$NET/udp_echo" "$NET/net_client"; do
 	if [ ! -x "$p" ]; then

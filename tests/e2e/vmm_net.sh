@@ -21,12 +21,7 @@ run_limited 1200 "$LOG" = bash tests/nested/net.sh
 
 # case_check CASE NAME: the verdict tests/nested/net_guest.sh printed.
 case_check() {
-	if grep -a -q "^case $1 ok\$" "$LOG"; then
-		test_pass "$SCENARIO: $2"
-	else
-		why=$(grep -a "^case $1 FAIL" "$LOG" | head -n 1 | sed 's/^case [^ ]* FAIL //')
-		test_fail "$SCENARIO: $2" "${why:-no result (net.sh status $RUN_STATUS)}" "$LOG"
-	fi
+	nested_case_check "$LOG" "$@"
 }
 for c in missing-tap busy-tap first-ping mac ping-50 ping-4000 sigterm \
 	fx-edge fx-level unused-device; do

@@ -28,35 +28,14 @@ cd "$ROOT"
 W=$ROOT/build/nested/net
 PY=/usr/bin/python3
 rm -rf "$W"
-mkdir -p "$W/in/mod" "$W/in/srv" "$W/in/py" "$W/pyroot"
+mkdir -p "$W/in/srv" "$W/in/py" "$W/pyroot"
 
 for f in build/kiln-vmm.static build/kiln.elf build/kiln examples/httpd \
 	build/tests/net/udp_echo build/tests/net/net_client; do
 	[ -e "$f" ] || { echo "net: $f missing (run make)" >&2; exit 2; }
 done
 [ -x "$PY" ] || { echo "net: $PY missing (run scripts/deps.sh)" >&2; exit 2; }
-deb=$(find build/nested/debs -maxdepth 1 -name 'linux-image-*.deb' 2>/dev/null | head -n1)
-if [ -z "$deb" ]; then
-	# The harness fetches the kernel package on its first run.
-	scripts/nested-kvm.sh --timeout 300 -- true >/dev/null
-	deb=$(find build/nested/debs -maxdepth 1 -name 'linux-image-*.deb' | head -n1)
-fi
-# tun for the tap; llc, stp and bridge (in load order) for the bridge.
-mods="tun llc stp bridge"
-dpkg-deb --fsys-tarfile "$deb" |
-	tar -x -C "$W" --wildcards './lib/modules/*/kernel/drivers/net/tun.ko*' \
-		'./lib/modules/*/kernel/net/llc/llc.ko*' \
-		'./lib/modules/*/kernel/net/802/stp.ko*' \
-		'./lib/modules/*/kernel/net/bridge/bridge.ko*'
-for m in $mods; do
-	ko=$(find "$W/lib" -name "$m.ko*" | head -n1)
-	case $ko in
-	*.xz) xz -dc "$ko" >"$W/in/mod/$m.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$W/in/mod/$m.ko" ;;
-	*) cp "$ko" "$W/in/mod/$m.ko" ;;
-	esac
-done
-echo "$mods" >"$W/in/mod/order"
+tests/nested/net_modules.sh "$W/in/mod"
 
 cp build/kiln-vmm.static "$W/in/kiln-vmm"
 cp build/kiln.elf "$W/in/kiln.elf"
@@ -70,6 +49,7 @@ cc -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib -static \
 	-Wl,--build-id=none -Wl,-e,pvh_start -o "$W/in/netfx.elf" \
 	tests/nested/netfx.c
 cp tests/nested/net_guest.sh "$W/in/guest.sh"
+cp tests/nested/guest_lib.sh "$W/in/guest_lib.sh"
 
 # The guests' rootfs, as `kiln run` would pack them (net_tcp.sh's files).
 build/kiln pack -o "$W/in/sleep.cpio" /bin/sleep 60

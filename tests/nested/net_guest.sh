@@ -17,25 +17,13 @@ KCMD="console=ttyS0 kiln.ip=$GUEST/24 kiln.gw=$HOST kiln.hostname=kiln-guest"
 PY="python3 -S"
 export PYTHONDONTWRITEBYTECODE=1
 
-ok() { echo "case $1 ok"; }
-fail() { echo "case $1 FAIL ($2)"; }
-now() { cut -d. -f1 /proc/uptime; }
-
-# count FILE REGEX: lines of FILE matching REGEX.
-count() { grep -c -E -e "$2" "$1"; }
+. $d/guest_lib.sh
 
 set -u
-modules=$(cat $d/mod/order)
-for m in $modules; do
-	insmod $d/mod/$m.ko || { fail setup "insmod $m"; exit 1; }
-done
-# The host side of the guest's link: a bridge holding the address, the tap
-# enslaved to it (as a host would do it; net_tcp.sh does the same).
-{ brctl addbr br0 && ip addr add $HOST/24 dev br0 && ip link set br0 up &&
-	tunctl -t tap0 >/dev/null && brctl addif br0 tap0 &&
-	ip link set tap0 up &&
-	ip route add blackhole 10.0.99.0/24; } ||
-	{ fail setup "bridge, tap and route"; exit 1; }
+# The host side of the guest's link (as net_tcp.sh makes it on QEMU),
+# and a route where SYNs vanish.
+guest_bridge $HOST
+ip route add blackhole 10.0.99.0/24 || { fail setup "route"; exit 1; }
 
 # 1. The device itself --------------------------------------------------------
 
@@ -90,41 +78,6 @@ st=$?; cat /tmp/e
 if [ $st = 42 ]; then ok unused-device; else fail unused-device "status $st"; fi
 
 # 2. httpd (tests/e2e/net_tcp.sh's checks) ------------------------------------
-
-# The status comes after the console, on a line of its own.
-vmm_run() {
-	$d/kiln-vmm --kernel $d/kiln.elf --initrd "$2" --memory "$3" \
-		--net tap0 --timeout 400 --trace-boot --cmdline "$KCMD $4" \
-		</dev/null >"/tmp/$1.raw" 2>&1
-	echo "kiln-vmm-status $?" >>"/tmp/$1.raw"
-}
-# vmm_bg NAME CPIO MIB WORDS: vmm_run in the background; $vpid, and
-# /tmp/NAME.out is the console so far without \r (vmm_sync).
-vmm_bg() {
-	vmm_run "$@" &
-	vpid=$!
-	vname=$1
-}
-vmm_sync() { tr -d '\r' <"/tmp/$vname.raw" >"/tmp/$vname.out"; }
-# vmm_wait_line REGEX SECONDS: until the console shows REGEX.
-vmm_wait_line() {
-	end=$(($(now) + $2))
-	while [ "$(now)" -lt "$end" ]; do
-		vmm_sync
-		grep -q -E -e "$1" "/tmp/$vname.out" && return 0
-		kill -0 $vpid 2>/dev/null || break
-		sleep 0.2
-	done
-	vmm_sync
-	grep -q -E -e "$1" "/tmp/$vname.out"
-}
-# vmm_end [SIGNAL]: stops (or just waits for) the guest; $vst its status.
-vmm_end() {
-	[ $# -gt 0 ] && kill "-$1" "$(pidof kiln-vmm)" 2>/dev/null
-	wait $vpid
-	vmm_sync
-	vst=$(sed -n 's/^kiln-vmm-status //p' "/tmp/$vname.out")
-}
 
 vmm_bg httpd $d/httpd.cpio 256 ""
 if vmm_wait_line '^httpd: serving' 120; then
