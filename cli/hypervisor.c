@@ -62,11 +62,42 @@ static volatile sig_atomic_t hv_stop_sig = SIGKILL;
 static volatile int hv_com2_fd = -1;
 static volatile sig_atomic_t hv_com2_ready, hv_forwarded;
 
-static void hv_on_signal(int sig)
+/*
+ * timeout(1), service managers and `kill 0` deliver one stop request
+ * twice: to the process and to its process group.  The same signal from
+ * the same sender within HV_REPEAT_NS of the previous one is that request
+ * again, not the second SIGTERM that means "stop at once".  Called from
+ * the handler (clock_gettime is async-signal-safe).
+ */
+#define HV_REPEAT_NS 500000000LL
+
+static int hv_is_repeat(int sig, const siginfo_t *si)
+{
+	static volatile sig_atomic_t last_sig;
+	static volatile pid_t last_pid;
+	static volatile long long last_ns;
+	struct timespec now;
+	long long ns;
+	int repeat;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	repeat = last_sig == sig && si != NULL && si->si_pid == last_pid &&
+		 ns - last_ns < HV_REPEAT_NS;
+	last_sig = sig;
+	last_pid = si != NULL ? si->si_pid : 0;
+	last_ns = ns;
+	return repeat;
+}
+
+static void hv_on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	pid_t child = hv_child;
 
+	(void)uc;
+	if (hv_is_repeat(sig, si))
+		return;
 	if (hv_signal == 0)
 		hv_signal = sig;
 	hv_signals++;
@@ -107,7 +138,8 @@ void hypervisor_signals_install(void)
 	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = hv_on_signal;
+	sa.sa_sigaction = hv_on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++) {
 		int sig = hv_stop_signals[i];
