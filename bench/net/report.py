@@ -407,6 +407,40 @@ def host_section(L, run):
     problems(L, "Problems during the run on this machine", facts, wrk, bulk)
 
 
+def machine(L, facts, host, clients):
+    """The Machine section's lines, up to the nested run's; clients are
+    the version lines of the programs that measured, in the guest."""
+    L.append("## Machine")
+    L.append("")
+    for k, v in host_facts(host):
+        L.append("- %s: %s" % (k, v))
+    L.append("- nested guest: Linux %s, %s vCPU, %s MiB, CPU \"%s\"" % (
+        facts.get("guest_kernel", "?"), facts.get("guest_vcpus", "?"),
+        facts.get("guest_mem_mib", "?"), facts.get("guest_cpu", "?")))
+    L.append("- inside it: %s" % "; ".join([facts.get("qemu", "?")] +
+                                           clients))
+    L.append("- nested run: %s s wall on the host, guest uptime %s s to "
+             "%s s, harness status %s" % (
+                 host.get("nested_wall_s", "?"),
+                 facts.get("start_uptime", "?"),
+                 facts.get("end_uptime", "?"),
+                 host.get("nested_status", "?")))
+
+
+def write_keeping_analysis(path, L):
+    """Writes the lines L to path, keeping the hand-written analysis
+    between the markers of the file already there."""
+    text = "\n".join(L)
+    if os.path.exists(path):
+        old = open(path).read()
+        if GOALS_BEGIN in old and GOALS_END in old:
+            kept = old.split(GOALS_BEGIN, 1)[1].split(GOALS_END, 1)[0]
+            text = text.replace(GOALS_BEGIN + "\n" + ANALYSIS + "\n" +
+                                GOALS_END,
+                                GOALS_BEGIN + kept + GOALS_END)
+    open(path, "w").write(text)
+
+
 def write_md(path, png, nested, hostrun):
     facts, host, wrk, bulk, kvm, out = nested
     rows = table(host, wrk, bulk, kvm, [k for k, _ in CONFS])
@@ -565,21 +599,7 @@ def write_md(path, png, nested, hostrun):
     if hostrun:
         host_section(L, hostrun)
 
-    L.append("## Machine")
-    L.append("")
-    for k, v in host_facts(host):
-        L.append("- %s: %s" % (k, v))
-    L.append("- nested guest: Linux %s, %s vCPU, %s MiB, CPU \"%s\"" % (
-        facts.get("guest_kernel", "?"), facts.get("guest_vcpus", "?"),
-        facts.get("guest_mem_mib", "?"), facts.get("guest_cpu", "?")))
-    L.append("- inside it: %s; %s" % (facts.get("qemu", "?"),
-                                      facts.get("wrk", "?")))
-    L.append("- nested run: %s s wall on the host, guest uptime %s s to "
-             "%s s, harness status %s" % (
-                 host.get("nested_wall_s", "?"),
-                 facts.get("start_uptime", "?"),
-                 facts.get("end_uptime", "?"),
-                 host.get("nested_status", "?")))
+    machine(L, facts, host, [facts.get("wrk", "?")])
     L.append("")
     if png:
         L.append("![network benchmark](%s)" % os.path.basename(png))
@@ -588,17 +608,7 @@ def write_md(path, png, nested, hostrun):
                  "half of the rounds, whiskers the extremes, the dashed "
                  "line is the issue's goal.")
         L.append("")
-    text = "\n".join(L)
-    # Keep a hand-written analysis between the markers across runs.
-    if os.path.exists(path):
-        old = open(path).read()
-        if GOALS_BEGIN in old and GOALS_END in old:
-            kept = old.split(GOALS_BEGIN, 1)[1].split(GOALS_END, 1)[0]
-            text = text.replace(GOALS_BEGIN + "\n" + ANALYSIS + "\n" +
-                                GOALS_END,
-                                GOALS_BEGIN + kept + GOALS_END)
-    open(path, "w").write(text)
-
+    write_keeping_analysis(path, L)
 
 GOALS_BEGIN = "<!-- analysis-begin (kept across runs by report.py) -->"
 GOALS_END = "<!-- analysis-end -->"
