@@ -19,7 +19,7 @@
 #   --runs N                 measured rounds after the warm-up (default 7)
 #   --requests N             requests per redis-benchmark run (default 1000)
 #   --requests-pipelined N   the same with -P 16 (default 16000)
-#   --duration S             seconds per wrk run (default 7)
+#   --duration S             seconds per wrk run (default 5)
 #   --timeout S              kill the nested guest after this long
 #                            (default 3600)
 #   --report-only            regenerate the docs from the last raw log

@@ -40,6 +40,9 @@ KVM_COUNTERS = [
      "the monitor)"),
     ("kvm_halt_exits", "&nbsp;&nbsp;HLT exits (the guest idles)"),
     ("kvm_irq_exits", "&nbsp;&nbsp;external-interrupt exits"),
+    ("kvm_irq_window_exits", "&nbsp;&nbsp;interrupt-window exits"),
+    ("kvm_insn_emulation", "&nbsp;&nbsp;instructions emulated in KVM "
+     "(xAPIC register accesses: EOI, timer)"),
     ("kvm_io_exits", "&nbsp;&nbsp;port I/O exits"),
     ("kvm_irq_injections", "interrupts injected"),
 ]
@@ -78,8 +81,7 @@ def parse_redis(path, wrk):
 
 
 def other_exits(c):
-    parts = ["kvm_exits", "kvm_mmio_exits", "kvm_halt_exits",
-             "kvm_irq_exits", "kvm_io_exits"]
+    parts = ["kvm_exits"] + [k for k, _ in KVM_COUNTERS[1:-1]]
     if not all(k in c for k in parts):
         return None
     return c["kvm_exits"] - sum(c[k] for k in parts[1:])
@@ -106,6 +108,16 @@ def rows_for(kvm, wrk, test, confs):
             return None
         return (c["utime"] + c["stime"]) * net.TICK_MS
 
+    def idle_pct(k):
+        res = {}
+        for n, c in kvm.get((k, test), {}).items():
+            total = sum(c.get(x, 0) for x in net.CPU_BUSY + ["cpu_idle"])
+            if n > 0 and total > 0:
+                res[n] = 100.0 * c.get("cpu_idle", 0) / total
+        return res
+
+    add("the nested guest's CPU idle during the run, %",
+        {k: idle_pct(k) for k in confs}, True, 2)
     bulk = {}
     add("CPU time per request, all of the nested Linux guest, us",
         {k: net.per_unit(kvm, wrk, bulk, k, test, us(net.cpu_busy))
@@ -128,8 +140,8 @@ def rows_for(kvm, wrk, test, confs):
             {k: net.per_unit(kvm, wrk, bulk, k, test, key) for k in vms},
             True)
         if key == "kvm_io_exits":
-            add("&nbsp;&nbsp;other exits (interrupt window, nested page "
-                "faults, MSR writes: the rest) per request",
+            add("&nbsp;&nbsp;other exits (the rest: nested page faults, "
+                "MSR writes, ...) per request",
                 {k: net.per_unit(kvm, wrk, bulk, k, test, other_exits)
                  for k in vms}, True)
     return rows

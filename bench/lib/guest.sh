@@ -126,7 +126,8 @@ counters() {
 	p=$(pid_of "$1")
 	dir=$(ls -d /sys/kernel/debug/kvm/"$p"-* 2>/dev/null | head -n 1)
 	if [ -n "$dir" ] && [ "$1" != process ]; then
-		for f in exits mmio_exits io_exits irq_injections halt_exits irq_exits; do
+		for f in exits mmio_exits io_exits irq_injections halt_exits irq_exits \
+			irq_window_exits insn_emulation signal_exits; do
 			printf 'kvm_%s=%s ' "$f" "$(cat "$dir/$f" 2>/dev/null || echo 0)"
 		done
 	fi
