@@ -88,14 +88,6 @@ def parse_redis(path, wrk):
                 r["requests"] = 0
 
 
-def other_exits(c):
-    parts = [k for k, _ in KVM_COUNTERS[1:-1]]
-    values = [k(c) if callable(k) else c.get(k) for k in parts]
-    if "kvm_exits" not in c or None in values:
-        return None
-    return c["kvm_exits"] - sum(values)
-
-
 def rows_for(kvm, wrk, test, confs):
     rows = []
 
@@ -148,11 +140,6 @@ def rows_for(kvm, wrk, test, confs):
         add(label + " per request",
             {k: net.per_unit(kvm, wrk, bulk, k, test, key) for k in vms},
             True)
-        if key == "kvm_io_exits":
-            add("&nbsp;&nbsp;other exits (the rest: MSR writes, nested "
-                "page faults, ...) per request",
-                {k: net.per_unit(kvm, wrk, bulk, k, test, other_exits)
-                 for k in vms}, True)
     return rows
 
 
