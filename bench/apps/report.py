@@ -336,7 +336,6 @@ def plot(wrk, path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        import matplotlib.ticker
     except ImportError:
         return False
     panels = [("kiln-vmm / host process (goal: at least %.1fx)" % GOAL,
@@ -349,25 +348,10 @@ def plot(wrk, path):
     for ax, (title, other, goal) in zip(axes, panels):
         data = [median_ratio(wrk, t, other)[1] or [float("nan")]
                 for t, _, _ in TESTS]
-        ax.boxplot(data, whis=(0, 100))
-        ax.set_xticks(range(1, len(TESTS) + 1))
-        ax.set_xticklabels([n.replace(" (wrk)", "").replace(", ", "\n")
-                            .replace(" -P", "\n-P") for _, n, _ in TESTS],
-                           fontsize=8)
-        if goal:
-            ax.axhline(goal, color="tab:red", linestyle="--", linewidth=1)
-        ax.axhline(1.0, color="gray", linewidth=0.5)
-        ax.set_yscale("log")
-        fmt = matplotlib.ticker.FuncFormatter(lambda y, _: "%gx" % y)
-        ax.yaxis.set_major_formatter(fmt)
-        ax.yaxis.set_minor_formatter(fmt)
-        ax.tick_params(axis="y", which="both", labelsize=7)
-        ax.set_ylabel("requests/s ratio")
-        ax.set_title(title, fontsize=9)
-    fig.suptitle("Per-round ratios inside the nested-KVM guest (QEMU TCG "
-                 "underneath): only ratios mean anything", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+        labels = [n.replace(" (wrk)", "").replace(", ", "\n")
+                  .replace(" -P", "\n-P") for _, n, _ in TESTS]
+        net.ratio_axes(ax, data, labels, goal, "requests/s ratio", title)
+    net.ratio_save(fig, path)
     return True
 
 

@@ -622,7 +622,6 @@ def plot(wrk, bulk, path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        import matplotlib.ticker
     except ImportError:
         return False
 
@@ -645,23 +644,36 @@ def plot(wrk, bulk, path):
     for ax, (title, other, goal) in zip(axes, panels):
         data = [paired(v, lo, other) or [float("nan")]
                 for _, v, lo in measures]
-        ax.boxplot(data, whis=(0, 100))
-        ax.set_xticks(range(1, len(measures) + 1))
-        ax.set_xticklabels([m[0] for m in measures], fontsize=8)
+        ratio_axes(ax, data, [m[0] for m in measures], goal,
+                   "kiln-vmm's advantage", "kiln-vmm's advantage " + title)
+    ratio_save(fig, path)
+    return True
+
+
+def ratio_axes(ax, data, labels, goal, ylabel, title):
+    """One panel of per-round ratios: a box per measure on a log scale,
+    the goal (if any) dashed."""
+    import matplotlib.ticker
+    ax.boxplot(data, whis=(0, 100))
+    ax.set_xticks(range(1, len(labels) + 1))
+    ax.set_xticklabels(labels, fontsize=8)
+    if goal:
         ax.axhline(goal, color="tab:red", linestyle="--", linewidth=1)
-        ax.axhline(1.0, color="gray", linewidth=0.5)
-        ax.set_yscale("log")
-        fmt = matplotlib.ticker.FuncFormatter(lambda y, _: "%gx" % y)
-        ax.yaxis.set_major_formatter(fmt)
-        ax.yaxis.set_minor_formatter(fmt)
-        ax.tick_params(axis="y", which="both", labelsize=7)
-        ax.set_ylabel("kiln-vmm's advantage")
-        ax.set_title("kiln-vmm's advantage " + title, fontsize=9)
+    ax.axhline(1.0, color="gray", linewidth=0.5)
+    ax.set_yscale("log")
+    fmt = matplotlib.ticker.FuncFormatter(lambda y, _: "%gx" % y)
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(fmt)
+    ax.tick_params(axis="y", which="both", labelsize=7)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+
+
+def ratio_save(fig, path):
     fig.suptitle("Per-round ratios inside the nested-KVM guest (QEMU TCG "
                  "underneath): only ratios mean anything", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    return True
 
 
 def main():
