@@ -38,7 +38,7 @@ report_only=0
 guest_mib=128    # each kiln instance's RAM, on both monitors
 nested_mib=2048  # the Linux guest's: QEMU, its libraries, two guests
 
-net_die() {
+bench_die() {
 	echo "bench: $*" >&2
 	exit 2
 }
@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--report-only) report_only=1; shift ;;
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) net_die "unknown option '$1' (usage: bench/net_nested.sh [--runs N] [--duration S] [--connections N] [--bulk MIB] [--timeout S] [--report-only])" ;;
+	*) bench_die "unknown option '$1' (usage: bench/net_nested.sh [--runs N] [--duration S] [--connections N] [--bulk MIB] [--timeout S] [--report-only])" ;;
 	esac
 done
 
@@ -65,40 +65,23 @@ report() {
 	"$PY" bench/net/report.py "$@"
 }
 if [ $report_only = 1 ]; then
-	[ -f "$LOG" ] || net_die "no raw log at '$LOG' (run bench/net_nested.sh without --report-only first)"
+	[ -f "$LOG" ] || bench_die "no raw log at '$LOG' (run bench/net_nested.sh without --report-only first)"
 	report
 	exit
 fi
 
 for f in build/kiln build/kiln-vmm.static build/kiln.elf examples/httpd; do
-	[ -e "$f" ] || net_die "'$f' missing: run make first"
+	[ -e "$f" ] || bench_die "'$f' missing: run make first"
 done
-command -v musl-gcc >/dev/null || net_die "musl-gcc not found (run scripts/deps.sh)"
-QEMU=$(command -v qemu-system-x86_64) || net_die "qemu-system-x86_64 not found (run scripts/deps.sh)"
-WRK=$(command -v wrk) || net_die "wrk not found (run scripts/deps.sh)"
-IPR=$(command -v ip) || net_die "ip (iproute2) not found"
-deb=$(find build/nested/debs -maxdepth 1 -name 'linux-image-*.deb' 2>/dev/null | head -n1)
-if [ -z "$deb" ]; then
-	scripts/nested-kvm.sh --timeout 300 -- true >/dev/null
-	deb=$(find build/nested/debs -maxdepth 1 -name 'linux-image-*.deb' | head -n1)
-fi
-
-rm -rf "$W/stage" "$W/mods"
+command -v musl-gcc >/dev/null || bench_die "musl-gcc not found (run scripts/deps.sh)"
+QEMU=$(command -v qemu-system-x86_64) || bench_die "qemu-system-x86_64 not found (run scripts/deps.sh)"
+WRK=$(command -v wrk) || bench_die "wrk not found (run scripts/deps.sh)"
+IPR=$(command -v ip) || bench_die "ip (iproute2) not found"
+# shellcheck source=bench/lib/nested.sh
+. bench/lib/nested.sh
+rm -rf "$W/stage"
 K=$W/stage/k
-mkdir -p "$K/mod" "$W/mods"
-# tun for the taps, veth for the process's link.
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$W/mods" --wildcards \
-	'./lib/modules/*/kernel/drivers/net/tun.ko*' \
-	'./lib/modules/*/kernel/drivers/net/veth.ko*'
-for m in tun veth; do
-	ko=$(find "$W/mods" -name "$m.ko*" | head -n1)
-	case $ko in
-	*.xz) xz -dc "$ko" >"$K/mod/$m.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$K/mod/$m.ko" ;;
-	*) cp "$ko" "$K/mod/$m.ko" ;;
-	esac
-done
-echo "tun veth" >"$K/mod/order"
+nested_modules "$K" "$W"
 
 cp "$IPR" "$K/ip"
 CONFS="kiln-vmm qemu process" RUNS=$runs DUR=$duration CONNS=$conns \
@@ -106,53 +89,20 @@ CONFS="kiln-vmm qemu process" RUNS=$runs DUR=$duration CONNS=$conns \
 	VMM_FLAGS=--stats MOUNT_DEBUGFS=1 sh bench/net/stage.sh "$K"
 
 # The guest is busybox: QEMU, wrk, ip and httpd come with every library
-# they load (at their host paths), and QEMU with the firmware it opens for
-# microvm (what strace sees on this host, plus the two microvm always
-# needs), as bench/boot_nested.sh does.
+# they load (at their host paths), QEMU with its firmware.
 set -- --add "$K:/k" --add "$QEMU:/usr/bin/qemu-system-x86_64" --add "$WRK:/usr/bin/wrk"
-libs=$(for b in "$QEMU" "$WRK" "$IPR" examples/httpd; do ldd "$b"; done |
-	grep -o '/[^ ]*' | sort -u)
-for l in $libs; do
-	set -- "$@" --add "$l:$l"
-done
-data="/usr/share/qemu/qboot.rom /usr/share/qemu/bios-microvm.bin"
-if command -v strace >/dev/null; then
-	# A guest that exits at once (blast without arguments prints its
-	# usage), so QEMU opens everything it needs for this machine and ends.
-	build/kiln pack -o "$W/probe.cpio" "$K/blast"
-	strace -f -qq -e trace=open,openat,access -o "$W/qemu.strace" \
-		timeout 60 "$QEMU" -M microvm,acpi=off,x-option-roms=off,rtc=on \
-		-accel tcg -m "$guest_mib" -nodefaults -no-user-config \
-		-display none -no-reboot -kernel build/kiln.elf \
-		-initrd "$W/probe.cpio" -append console=ttyS0 -serial null \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-global virtio-mmio.force-legacy=false \
-		-netdev user,id=n0 -device virtio-net-device,netdev=n0 \
-		</dev/null >/dev/null 2>&1 || true
-	data="$data $(grep -v ENOENT "$W/qemu.strace" | grep -o '"/usr/[^"]*share/[^"]*"' |
-		tr -d '"' | xargs -r realpath -s | sort -u | tr '\n' ' ')"
-fi
-for d in $(echo "$data" | tr ' ' '\n' | sort -u); do
-	[ -f "$d" ] && set -- "$@" --add "$d:$d"
+# blast without arguments prints its usage and exits: the probe guest.
+build/kiln pack -o "$W/probe.cpio" "$K/blast"
+for f in $(nested_libs "$QEMU" "$WRK" "$IPR" examples/httpd) \
+	$(nested_qemu_data "$W" "$W/probe.cpio"); do
+	set -- "$@" --add "$f:$f"
 done
 
 echo "bench: nested network benchmark, $runs rounds of ${duration}s wrk runs (the Linux guest runs under TCG: this takes a while)"
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-t0=$(date +%s)
-rm -f "$W/status"
+nested_run "$LOG" "$W" "$timeout_s" "$nested_mib" "$@" -- sh /k/guest.sh
+status=$nested_status
 {
-	st=0
-	bash scripts/nested-kvm.sh --mem "$nested_mib" --smp 1 --timeout "$timeout_s" \
-		"$@" -- sh /k/guest.sh 2>&1 || st=$?
-	echo "$st" >"$W/status"
-} | tee "$LOG.new" | grep --line-buffered -E '^(P|F failed) ' | sed -u 's/^/bench:   /'
-status=$(cat "$W/status" 2>/dev/null || echo 125)
-{
-	echo "H where nested"
-	echo "H nested_status $status"
-	echo "H nested_wall_s $(($(date +%s) - t0))"
-	echo "H loadavg_before $load_before"
-	echo "H loadavg_after $(cut -d' ' -f1-3 /proc/loadavg)"
+	nested_facts
 	echo "H nested_mib $nested_mib"
 	echo "H guest_mib $guest_mib"
 	echo "H runs $runs"
@@ -167,7 +117,7 @@ status=$(cat "$W/status" 2>/dev/null || echo 125)
 } >>"$LOG.new"
 if ! grep -q '^K ' "$LOG.new"; then
 	tail -n 30 "$LOG.new" >&2
-	net_die "the nested guest produced no measurements (status $status; raw output in '$LOG.new')"
+	bench_die "the nested guest produced no measurements (status $status; raw output in '$LOG.new')"
 fi
 mv "$LOG.new" "$LOG"
 report

@@ -407,6 +407,40 @@ def host_section(L, run):
     problems(L, "Problems during the run on this machine", facts, wrk, bulk)
 
 
+def machine(L, facts, host, clients):
+    """The Machine section's lines, up to the nested run's; clients are
+    the version lines of the programs that measured, in the guest."""
+    L.append("## Machine")
+    L.append("")
+    for k, v in host_facts(host):
+        L.append("- %s: %s" % (k, v))
+    L.append("- nested guest: Linux %s, %s vCPU, %s MiB, CPU \"%s\"" % (
+        facts.get("guest_kernel", "?"), facts.get("guest_vcpus", "?"),
+        facts.get("guest_mem_mib", "?"), facts.get("guest_cpu", "?")))
+    L.append("- inside it: %s" % "; ".join([facts.get("qemu", "?")] +
+                                           clients))
+    L.append("- nested run: %s s wall on the host, guest uptime %s s to "
+             "%s s, harness status %s" % (
+                 host.get("nested_wall_s", "?"),
+                 facts.get("start_uptime", "?"),
+                 facts.get("end_uptime", "?"),
+                 host.get("nested_status", "?")))
+
+
+def write_keeping_analysis(path, L):
+    """Writes the lines L to path, keeping the hand-written analysis
+    between the markers of the file already there."""
+    text = "\n".join(L)
+    if os.path.exists(path):
+        old = open(path).read()
+        if GOALS_BEGIN in old and GOALS_END in old:
+            kept = old.split(GOALS_BEGIN, 1)[1].split(GOALS_END, 1)[0]
+            text = text.replace(GOALS_BEGIN + "\n" + ANALYSIS + "\n" +
+                                GOALS_END,
+                                GOALS_BEGIN + kept + GOALS_END)
+    open(path, "w").write(text)
+
+
 def write_md(path, png, nested, hostrun):
     facts, host, wrk, bulk, kvm, out = nested
     rows = table(host, wrk, bulk, kvm, [k for k, _ in CONFS])
@@ -565,21 +599,7 @@ def write_md(path, png, nested, hostrun):
     if hostrun:
         host_section(L, hostrun)
 
-    L.append("## Machine")
-    L.append("")
-    for k, v in host_facts(host):
-        L.append("- %s: %s" % (k, v))
-    L.append("- nested guest: Linux %s, %s vCPU, %s MiB, CPU \"%s\"" % (
-        facts.get("guest_kernel", "?"), facts.get("guest_vcpus", "?"),
-        facts.get("guest_mem_mib", "?"), facts.get("guest_cpu", "?")))
-    L.append("- inside it: %s; %s" % (facts.get("qemu", "?"),
-                                      facts.get("wrk", "?")))
-    L.append("- nested run: %s s wall on the host, guest uptime %s s to "
-             "%s s, harness status %s" % (
-                 host.get("nested_wall_s", "?"),
-                 facts.get("start_uptime", "?"),
-                 facts.get("end_uptime", "?"),
-                 host.get("nested_status", "?")))
+    machine(L, facts, host, [facts.get("wrk", "?")])
     L.append("")
     if png:
         L.append("![network benchmark](%s)" % os.path.basename(png))
@@ -588,17 +608,7 @@ def write_md(path, png, nested, hostrun):
                  "half of the rounds, whiskers the extremes, the dashed "
                  "line is the issue's goal.")
         L.append("")
-    text = "\n".join(L)
-    # Keep a hand-written analysis between the markers across runs.
-    if os.path.exists(path):
-        old = open(path).read()
-        if GOALS_BEGIN in old and GOALS_END in old:
-            kept = old.split(GOALS_BEGIN, 1)[1].split(GOALS_END, 1)[0]
-            text = text.replace(GOALS_BEGIN + "\n" + ANALYSIS + "\n" +
-                                GOALS_END,
-                                GOALS_BEGIN + kept + GOALS_END)
-    open(path, "w").write(text)
-
+    write_keeping_analysis(path, L)
 
 GOALS_BEGIN = "<!-- analysis-begin (kept across runs by report.py) -->"
 GOALS_END = "<!-- analysis-end -->"
@@ -612,7 +622,6 @@ def plot(wrk, bulk, path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        import matplotlib.ticker
     except ImportError:
         return False
 
@@ -635,23 +644,36 @@ def plot(wrk, bulk, path):
     for ax, (title, other, goal) in zip(axes, panels):
         data = [paired(v, lo, other) or [float("nan")]
                 for _, v, lo in measures]
-        ax.boxplot(data, whis=(0, 100))
-        ax.set_xticks(range(1, len(measures) + 1))
-        ax.set_xticklabels([m[0] for m in measures], fontsize=8)
+        ratio_axes(ax, data, [m[0] for m in measures], goal,
+                   "kiln-vmm's advantage", "kiln-vmm's advantage " + title)
+    ratio_save(fig, path)
+    return True
+
+
+def ratio_axes(ax, data, labels, goal, ylabel, title):
+    """One panel of per-round ratios: a box per measure on a log scale,
+    the goal (if any) dashed."""
+    import matplotlib.ticker
+    ax.boxplot(data, whis=(0, 100))
+    ax.set_xticks(range(1, len(labels) + 1))
+    ax.set_xticklabels(labels, fontsize=8)
+    if goal:
         ax.axhline(goal, color="tab:red", linestyle="--", linewidth=1)
-        ax.axhline(1.0, color="gray", linewidth=0.5)
-        ax.set_yscale("log")
-        fmt = matplotlib.ticker.FuncFormatter(lambda y, _: "%gx" % y)
-        ax.yaxis.set_major_formatter(fmt)
-        ax.yaxis.set_minor_formatter(fmt)
-        ax.tick_params(axis="y", which="both", labelsize=7)
-        ax.set_ylabel("kiln-vmm's advantage")
-        ax.set_title("kiln-vmm's advantage " + title, fontsize=9)
+    ax.axhline(1.0, color="gray", linewidth=0.5)
+    ax.set_yscale("log")
+    fmt = matplotlib.ticker.FuncFormatter(lambda y, _: "%gx" % y)
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(fmt)
+    ax.tick_params(axis="y", which="both", labelsize=7)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+
+
+def ratio_save(fig, path):
     fig.suptitle("Per-round ratios inside the nested-KVM guest (QEMU TCG "
                  "underneath): only ratios mean anything", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    return True
 
 
 def main():

@@ -2,7 +2,8 @@
 # Stages what bench/net/guest.sh needs into DIR, for bench/net_nested.sh
 # (DIR goes into the nested guest as /k) and bench/net.sh (run in place):
 # the files served (bench/net/files.sh), blast (static musl), kiln-vmm,
-# kiln.elf, httpd, the two rootfs from `kiln pack`, guest.sh, and
+# kiln.elf, httpd, the two rootfs from `kiln pack`, guest.sh (and
+# bench/lib/guest.sh as lib.sh), and
 # config.sh from the environment: CONFS, RUNS, DUR, CONNS, BULK_MIB, MEM,
 # QEMU_ACCEL, IP, VMM_FLAGS, MOUNT_DEBUGFS (guest.sh's header says what
 # they mean).  Run from the repository's root after make.
@@ -15,6 +16,7 @@ musl-gcc -static -std=c11 -O2 -Wall -Wextra -Werror -o "$K/blast" bench/net/blas
 cp build/kiln-vmm.static "$K/kiln-vmm"
 cp build/kiln.elf examples/httpd "$K/"
 cp bench/net/guest.sh "$K/guest.sh"
+cp bench/lib/guest.sh "$K/lib.sh"
 build/kiln pack -o "$K/httpd.cpio" --file "$K/srv/index.html:/srv/index.html" \
 	--file "$K/srv/1m.bin:/srv/1m.bin" examples/httpd -q -r /srv -p 8080
 build/kiln pack -o "$K/blast.cpio" "$K/blast" serve 9000
