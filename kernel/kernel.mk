@@ -20,7 +20,8 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack \
 	-Wl,--no-warn-rwx-segments \
 	-Wl,--build-id=none -T kernel/arch/x86/kernel.ld
 
-KERNEL_C := $(shell find kernel -name '*.c' -not -path 'kernel/tests/*')
+KERNEL_C := $(shell find kernel -name '*.c' -not -path 'kernel/tests/*' \
+	-not -path 'kernel/vdso/*')
 KERNEL_S := $(shell find kernel -name '*.S')
 KERNEL_OBJS := $(patsubst %,$(B)/kernel-obj/%.o,$(KERNEL_C) $(KERNEL_S))
 
@@ -52,6 +53,33 @@ $(LWIP_SRC): | $(LWIP_STAMP)
 	@:
 $(LWIP_STAMP):
 	$(Q)sh scripts/lwip.sh
+
+# The vDSO (kernel/vdso): a freestanding shared object, position
+# independent and without relocations, one PT_LOAD (vdso.lds), exports
+# versioned LINUX_2.6 (vdso.ver), both hash styles (Go reads either, musl
+# DT_HASH).  kernel/exec/vdso_image.S embeds it into kiln.elf.
+VDSO_SO := $(B)/vdso/vdso.so
+VDSO_CFLAGS := -std=gnu11 -O2 -fPIC -ffreestanding -fno-builtin \
+	-fno-stack-protector -fcf-protection=none -mgeneral-regs-only \
+	-fasynchronous-unwind-tables -fno-omit-frame-pointer \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Ikernel/include
+VDSO_LDFLAGS := -shared -nostdlib -Wl,-soname=linux-vdso.so.1 \
+	-Wl,--hash-style=both -Wl,--version-script=kernel/vdso/vdso.ver \
+	-Wl,-T,kernel/vdso/vdso.lds -Wl,-Bsymbolic -Wl,--no-undefined \
+	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--eh-frame-hdr \
+	-Wl,--build-id=sha1
+
+$(VDSO_SO): kernel/vdso/vdso.c kernel/include/vvar.h kernel/vdso/vdso.lds \
+		kernel/vdso/vdso.ver
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  VDSO    $@")
+	$(Q)$(KCC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -o $@ kernel/vdso/vdso.c
+	$(Q)if readelf -rW $@ | grep -q 'R_X86_64'; then \
+		echo "vdso: $@ has relocations"; rm -f $@; exit 1; fi
+
+$(B)/kernel-obj/kernel/exec/vdso_image.S.o: $(VDSO_SO)
+$(B)/kernel-obj/kernel/exec/vdso_image.S.o: KCFLAGS += -DVDSO_SO='"$(VDSO_SO)"'
 
 $(B)/kernel-obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -141,6 +141,8 @@ static void cmdline_parse(bool early)
 				kernel_debug = true;
 			else if (!strcmp(w, "kiln.strace"))
 				syscall_trace = true;
+			else if (!strcmp(w, "kiln.novdso"))
+				vdso_disabled = true;
 			else if (!strcmp(w, "kiln.test=panic"))
 				test_panic = true;
 			else if (!strcmp(w, "kiln.test=fault"))

@@ -7,66 +7,40 @@
  */
 #include "mm.h"
 #include "proc.h"
+#include "vvar.h"
 #include "x86.h"
 
-struct pvclock_time {
-	uint32_t version;
-	uint32_t pad0;
-	uint64_t tsc_timestamp;
-	uint64_t system_time;
-	uint32_t tsc_to_system_mul;
-	int8_t tsc_shift;
-	uint8_t flags;
-	uint8_t pad[2];
-} __packed;
+/* The clock's data lives in the vvar page (vvar.h), which every program
+ * also sees read-only under its vDSO: the kernel and the vDSO compute the
+ * time from the same numbers with the same code.  A whole page of its own,
+ * so that nothing else of the kernel's is visible to the program. */
+static union {
+	struct vvar v;
+	char page[VVAR_SIZE];
+} vvar_store __aligned(VVAR_SIZE);
+
+const struct vvar *clock_vvar(void)
+{
+	return &vvar_store.v;
+}
+
+uint64_t clock_monotonic_ns(void)
+{
+	return vvar_monotonic_ns(&vvar_store.v);
+}
+
+uint64_t clock_realtime_ns(void)
+{
+	uint64_t mono, base;
+	vvar_read(&vvar_store.v, &mono, &base);
+	return base + mono;
+}
 
 struct pvclock_wall {
 	uint32_t version;
 	uint32_t sec;
 	uint32_t nsec;
 } __packed;
-
-static struct pvclock_time kvmclock __aligned(64);
-static struct pvclock_wall kvmwall __aligned(64);
-static bool have_kvmclock;
-
-/* TSC path: ns = ((tsc - tsc0) * mult) >> 32 */
-static uint64_t tsc0, tsc_mult;
-static uint64_t realtime_at_boot; /* ns since the epoch at monotonic 0 */
-
-static uint64_t mul_shift32(uint64_t a, uint64_t m)
-{
-	return (uint64_t)(((unsigned __int128)a * m) >> 32);
-}
-
-uint64_t clock_monotonic_ns(void)
-{
-	if (have_kvmclock) {
-		uint32_t v;
-		uint64_t ns;
-		do {
-			v = __atomic_load_n(&kvmclock.version,
-					    __ATOMIC_ACQUIRE);
-			uint64_t d = rdtsc() - kvmclock.tsc_timestamp;
-			if (kvmclock.tsc_shift < 0)
-				d >>= -kvmclock.tsc_shift;
-			else
-				d <<= kvmclock.tsc_shift;
-			ns = kvmclock.system_time +
-			     mul_shift32(d, kvmclock.tsc_to_system_mul);
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		} while ((v & 1) || v != kvmclock.version);
-		return ns;
-	}
-	if (!tsc_mult)
-		return 0;
-	return mul_shift32(rdtsc() - tsc0, tsc_mult);
-}
-
-uint64_t clock_realtime_ns(void)
-{
-	return realtime_at_boot + clock_monotonic_ns();
-}
 
 static bool kvm_clocksource(void)
 {
@@ -91,7 +65,9 @@ static uint16_t pit_read(void)
 	return (uint16_t)(hi << 8 | lo);
 }
 
-static void tsc_calibrate_pit(void)
+/* TSC ticks per ms, measured against the PIT for ~2 ms: the multiplier
+ * that turns ticks into ns, scaled by 2^32. */
+static uint64_t tsc_calibrate_pit(void)
 {
 	uint64_t tsc_khz;
 	const uint32_t pit_hz = 1193182, ticks = 2386; /* ~2 ms */
@@ -113,7 +89,7 @@ static void tsc_calibrate_pit(void)
 	} else {
 		tsc_khz = (t1 - t0) * pit_hz / elapsed / 1000;
 	}
-	tsc_mult = (1000000ULL << 32) / tsc_khz;
+	return (1000000ULL << 32) / tsc_khz;
 }
 
 static unsigned bcd(unsigned v)
@@ -160,14 +136,22 @@ static uint64_t rtc_seconds(void)
 void clock_init(void);
 void clock_init(void)
 {
+	struct vvar *v = &vvar_store.v;
+	v->seq = 1;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if (kvm_clocksource()) {
-		wrmsr(MSR_KVM_SYSTEM_TIME_NEW, virt_to_phys(&kvmclock) | 1);
+		static struct pvclock_wall kvmwall __aligned(64);
+		wrmsr(MSR_KVM_SYSTEM_TIME_NEW, virt_to_phys(&v->pvclock) | 1);
 		wrmsr(MSR_KVM_WALL_CLOCK_NEW, virt_to_phys(&kvmwall));
-		have_kvmclock = true;
-		realtime_at_boot = kvmwall.sec * 1000000000ULL + kvmwall.nsec;
-		return;
+		v->realtime_at_boot =
+		    kvmwall.sec * 1000000000ULL + kvmwall.nsec;
+		v->mode = VVAR_MODE_PVCLOCK;
+	} else {
+		v->tsc0 = rdtsc();
+		v->tsc_mult = tsc_calibrate_pit();
+		v->realtime_at_boot = rtc_seconds() * 1000000000ULL;
+		v->mode = VVAR_MODE_TSC;
 	}
-	tsc0 = rdtsc();
-	tsc_calibrate_pit();
-	realtime_at_boot = rtc_seconds() * 1000000000ULL;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	v->seq = 2;
 }

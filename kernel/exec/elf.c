@@ -7,7 +7,8 @@
  * way at its own base and started instead of the program, with AT_BASE,
  * AT_PHDR and AT_ENTRY telling it where the program is, exactly as Linux's
  * execve leaves things.  The initial stack follows the x86-64 psABI:
- * argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings.
+ * argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings.  The
+ * vDSO (exec/vdso.c) is mapped last and named by AT_SYSINFO_EHDR.
  */
 #include "arch.h"
 #include "exec.h"
@@ -153,8 +154,8 @@ static uint64_t hwcap(void)
 }
 
 static int stack_build(const struct image *exe, const struct image *interp,
-		       const char *path, char *const argv[], int argc,
-		       char *const envp[], int envc, uint64_t *sp_out)
+		       uint64_t vdso, const char *path, char *const argv[],
+		       int argc, char *const envp[], int envc, uint64_t *sp_out)
 {
 	uint64_t top = USER_STACK_TOP, base = top - USER_STACK_SIZE;
 	int r = uvm_map(&base, USER_STACK_SIZE, UVM_READ | UVM_WRITE, UVM_STACK,
@@ -208,13 +209,17 @@ static int stack_build(const struct image *exe, const struct image *interp,
 	    {AT_RANDOM, random},
 	    {AT_EXECFN, execfn},
 	    {AT_MINSIGSTKSZ, 2048},
+	    {AT_SYSINFO_EHDR, vdso},
 	    {AT_NULL, 0},
 	};
+	size_t nauxv = ARRAY_SIZE(auxv);
+	if (!vdso) /* kiln.novdso: no entry, as Linux without a vDSO */
+		auxv[--nauxv - 1][0] = AT_NULL;
 	/* Keep the final sp 16-byte aligned: count the words below. */
-	size_t words = 1 + (argc + 1) + (envc + 1) + 2 * ARRAY_SIZE(auxv);
+	size_t words = 1 + (argc + 1) + (envc + 1) + 2 * nauxv;
 	if (words & 1)
 		sp -= 8;
-	push_bytes(&sp, auxv, sizeof(auxv), &err);
+	push_bytes(&sp, auxv, nauxv * sizeof(auxv[0]), &err);
 	uint64_t zero = 0;
 	push_bytes(&sp, &zero, 8, &err);
 	for (int i = envc - 1; i >= 0; i--)
@@ -281,8 +286,12 @@ int exec_load(const char *path, char *const argv[], int argc,
 		if (r)
 			goto out;
 	}
-	r = stack_build(&exe, has_interp ? &interp : NULL, path, argv, argc,
-			envp, envc, sp);
+	uint64_t vdso;
+	r = vdso_map(&vdso);
+	if (r)
+		goto out;
+	r = stack_build(&exe, has_interp ? &interp : NULL, vdso, path, argv,
+			argc, envp, envc, sp);
 	if (r)
 		goto out;
 	*entry = has_interp ? interp.eh.e_entry + interp.bias

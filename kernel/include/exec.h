@@ -13,4 +13,11 @@
 int exec_load(const char *path, char *const argv[], int argc,
 	      char *const envp[], int envc, uint64_t *entry, uint64_t *sp);
 
+/* exec/vdso.c: maps [vvar] and [vdso] (kernel/vdso) into the program and
+ * sets *base to the vDSO's ELF header, for AT_SYSINFO_EHDR; with
+ * kiln.novdso on the command line (vdso_disabled) maps nothing and sets
+ * *base to 0.  0 or -ENOMEM. */
+extern bool vdso_disabled;
+int vdso_map(uint64_t *base);
+
 #endif

@@ -32,6 +32,10 @@ void random_bytes(void *buf, size_t n);
  * epoch (realtime). */
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
+/* The page the clock is computed from, mapped read-only into the program
+ * as [vvar] (kernel/exec/vdso.c). */
+struct vvar;
+const struct vvar *clock_vvar(void);
 
 /* What uname(2) and /proc/sys/kernel/osrelease and version say: a release
  * modern glibc accepts (kiln implements a subset of its ABI). */

@@ -32,6 +32,10 @@ struct syscall_desc {
 void syscall_init(void);
 /* kiln.strace on the command line: log every syscall and its result. */
 extern bool syscall_trace;
+/* The generator of /proc/kiln/syscalls (one "NAME COUNT" line per
+ * syscall number the program has called). */
+struct gen_buf;
+void syscall_gen_counts(struct gen_buf *g);
 /* Name of a syscall number, from the kernel's name table ("?" if none). */
 const char *syscall_name(long nr);
 

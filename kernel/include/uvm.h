@@ -21,6 +21,12 @@ struct file;
 #define UVM_NOWRITE 8
 /* MAP_NORESERVE: making it writable commits nothing (mprotect). */
 #define UVM_NORESERVE 16
+/* The vDSO and its vvar page: kernel pages shown to the program (at the
+ * physical address in file_off), never freed, never writable, never
+ * moved or grown by mremap. */
+#define UVM_VDSO   32
+#define UVM_VVAR   64
+#define UVM_KPAGES (UVM_VDSO | UVM_VVAR)
 
 struct vma {
 	uint64_t start, end; /* page aligned, [start, end) */
@@ -28,7 +34,8 @@ struct vma {
 	int flags;	   /* UVM_SHARED | UVM_STACK | UVM_HEAP | UVM_NOWRITE |
 			      UVM_NORESERVE */
 	struct file *file; /* NULL for anonymous memory; holds a reference */
-	uint64_t file_off; /* file offset that maps to start */
+	uint64_t file_off; /* file offset that maps to start (UVM_KPAGES:
+			      the physical address that does) */
 	uint64_t file_end; /* virtual address where file data ends (zeros
 			      after, as for an ELF segment's .bss tail) */
 	struct vma *next;
@@ -41,6 +48,10 @@ struct vma {
  * (use UINT64_MAX for "whole pages from the file").  0 or -errno. */
 int uvm_map(uint64_t *addr, uint64_t len, int prot, int flags, bool fixed,
 	    struct file *file, uint64_t file_off, uint64_t file_end);
+/* Maps the kernel's physically contiguous pages at phys at *addr
+ * (fixed), flags UVM_VDSO or UVM_VVAR; never writable.  0 or -errno. */
+int uvm_map_kpages(uint64_t addr, uint64_t len, int prot, int flags,
+		   uint64_t phys);
 int uvm_unmap(uint64_t addr, uint64_t len);
 /* mprotect: -ENOMEM also when the private memory it makes writable
  * (not MAP_NORESERVE) is more than the guest's RAM, as Linux's overcommit

@@ -132,6 +132,8 @@ static int vma_split(struct vma *v, uint64_t addr)
 	if (n->file) {
 		n->file_off += addr - v->start;
 		file_get(n->file);
+	} else if (n->flags & UVM_KPAGES) {
+		n->file_off += addr - v->start;
 	}
 	v->end = addr;
 	n->next = v->next;
@@ -242,6 +244,17 @@ int uvm_map(uint64_t *addr, uint64_t len, int prot, int flags, bool fixed,
 	return 0;
 }
 
+int uvm_map_kpages(uint64_t addr, uint64_t len, int prot, int flags,
+		   uint64_t phys)
+{
+	int r = uvm_map(&addr, len, prot & ~UVM_WRITE, flags | UVM_NOWRITE,
+			true, NULL, 0, 0);
+	if (r)
+		return r;
+	vma_find(addr)->file_off = phys;
+	return 0;
+}
+
 int uvm_unmap(uint64_t addr, uint64_t len)
 {
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || len == 0)
@@ -329,6 +342,14 @@ static int page_fill(struct vma *v, uint64_t va)
 	uint64_t f = pte_flags(v->prot);
 	if (!(v->prot & (UVM_READ | UVM_WRITE | UVM_EXEC)))
 		f &= ~PTE_U;
+	if (v->flags & UVM_KPAGES) {
+		/* The kernel's page: PTE_FILE keeps unmapping from freeing
+		 * it. */
+		*pte = (v->file_off + (va - v->start)) | f | PTE_FILE;
+		resident_add();
+		minor_faults++;
+		return 0;
+	}
 	if (v->file && (v->flags & UVM_SHARED)) {
 		void *fpage;
 		int r = vfs_mmap_page(v->file, v->file_off + (va - v->start),
@@ -444,6 +465,10 @@ int uvm_remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
 	struct vma *v = vma_find(old_addr);
 	if (!v || old_len == 0 || old_addr + old_len > v->end)
 		return -EFAULT;
+	/* Growing the vDSO would show the program kernel memory; moving it
+	 * (Linux allows that) is not worth the risk. */
+	if (v->flags & UVM_KPAGES)
+		return -EINVAL;
 	if (dontunmap) {
 		/* Linux: a move of a private mapping that keeps the old
 		 * range mapped and empty. */

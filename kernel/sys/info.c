@@ -314,6 +314,10 @@ static void gen_maps(struct gen_buf *g)
 			strlcpy(name, "[heap]", MAX_PATH);
 		} else if (v->flags & UVM_STACK) {
 			strlcpy(name, "[stack]", MAX_PATH);
+		} else if (v->flags & UVM_VDSO) {
+			strlcpy(name, "[vdso]", MAX_PATH);
+		} else if (v->flags & UVM_VVAR) {
+			strlcpy(name, "[vvar]", MAX_PATH);
 		}
 		n = snprintf(head, sizeof(head),
 			     "%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu ",
@@ -526,6 +530,7 @@ static const struct {
     {"/sys/devices/system/cpu/cpu0/topology/core_id", gen_zero},
     {"/sys/devices/system/cpu/cpu0/topology/physical_package_id", gen_zero},
     {"/sys/kernel/mm/transparent_hugepage/enabled", gen_thp},
+    {"/proc/kiln/syscalls", syscall_gen_counts},
 };
 
 int procfs_system_files(void)

@@ -3,9 +3,12 @@
  * section (syscall.h); syscall_init turns that into a table indexed by
  * number.  An unknown number answers -ENOSYS and is reported once on the
  * console, naming the syscall, so a program that needs something missing
- * says what it is.
+ * says what it is.  Every call is counted per number for
+ * /proc/kiln/syscalls, which shows what a program asks of the kernel
+ * (and that the vDSO's clock reads ask nothing).
  */
 #include "arch.h"
+#include "fs.h"
 #include "sched.h"
 #include "syscall.h"
 
@@ -14,6 +17,7 @@
 extern const struct syscall_desc syscalls_start[], syscalls_end[];
 static syscall_fn_t table[NR_MAX];
 static uint8_t reported[NR_MAX / 8];
+static uint64_t counts[NR_MAX];
 
 /* Names of syscalls the kernel does not implement, for the one log line.
  * Generated from <asm/unistd_64.h> by the build (syscall_names.h). */
@@ -41,6 +45,14 @@ void syscall_init(void)
 	}
 }
 
+/* /proc/kiln/syscalls: "NAME COUNT" for every number called so far. */
+void syscall_gen_counts(struct gen_buf *g)
+{
+	for (long nr = 0; nr < NR_MAX; nr++)
+		if (counts[nr])
+			gen_printf(g, "%s %lu\n", syscall_name(nr), counts[nr]);
+}
+
 bool syscall_trace;
 
 /* kiln.strace: one line per syscall, after it ran (a call that blocks
@@ -56,6 +68,8 @@ void syscall_handler(struct trapframe *tf);
 void syscall_handler(struct trapframe *tf)
 {
 	uint64_t nr = tf->rax;
+	if (nr < NR_MAX)
+		counts[nr]++;
 	if (nr < NR_MAX && table[nr]) {
 		tf->rax = (uint64_t)table[nr](tf->rdi, tf->rsi, tf->rdx,
 					      tf->r10, tf->r8, tf->r9);

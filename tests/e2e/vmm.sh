@@ -51,6 +51,9 @@ add_case sigpipe-default 64 "" 141 'killed by signal 13' "$GUEST/static/sigdefau
 add_case sigterm-thread 64 "" 143 'killed by signal 15' "$GUEST/dynamic/sigdefault" thread
 add_case go-goroutines 128 "" 0 '^guest go-goroutines: [0-9]+ passed, 0 failed$' build/tests/go/goroutines
 add_case go-nil 128 "" 2 'signal SIGSEGV: segmentation violation code=0x1 addr=0x0' build/tests/go/goroutines nil
+# The vDSO under kvmclock: Go finds it; kiln.novdso really turns it off.
+add_case go-clock 128 "" 0 '^guest go-clock: [0-9]+ passed, 0 failed$' build/tests/go/clock
+add_case vdso-off 64 kiln.novdso 0 '^guest vdso: [0-9]+ passed, 0 failed$' "$GUEST/dynamic/vdso" novdso
 # Graceful stop (abi.h): kill -TERM to kiln-vmm once the guest is ready
 # (term-*), or twice a second apart (term2-*).
 add_case term-handled 64 "" 42 '^sigdefault: got SIGTERM from pid 0$' "$GUEST/static/sigdefault" wait-term

@@ -19,7 +19,7 @@ static int64_t ns_of(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* The raw syscall: libc may answer from the vDSO, which kiln has not. */
+/* The raw syscall: libc answers from the vDSO (tests/guest/vdso.c). */
 static int64_t now_ns(clockid_t clk)
 {
 	struct timespec t = {0, 0};
