@@ -1148,6 +1148,8 @@ struct unix_ctl {
 	bool user;
 };
 
+/* Appends one control message, cut short (with MSG_CTRUNC) when the
+ * buffer ends first, as Linux's put_cmsg. */
 static void ctl_put(struct unix_ctl *c, int type, const void *data,
 		    size_t len)
 {
@@ -1156,9 +1158,13 @@ static void ctl_put(struct unix_ctl *c, int type, const void *data,
 	int level = SOL_SOCKET;
 	uint8_t hdr[CMSG_HDR];
 
-	if (!c->ubuf || avail < clen) {
+	if (!c->ubuf || avail < CMSG_HDR) {
 		*c->oflags |= MSG_CTRUNC;
 		return;
+	}
+	if (avail < clen) {
+		*c->oflags |= MSG_CTRUNC;
+		len = avail - CMSG_HDR;
 	}
 	memcpy(hdr, &clen, 8);
 	memcpy(hdr + 8, &level, 4);
@@ -1168,7 +1174,7 @@ static void ctl_put(struct unix_ctl *c, int type, const void *data,
 		*c->oflags |= MSG_CTRUNC;
 		return;
 	}
-	c->used += MIN(CMSG_SPACE_(len), avail);
+	c->used += MIN(CMSG_SPACE_(clen - CMSG_HDR), avail);
 }
 
 /* Delivers m's files (moving them out of m unless peek) and, with
