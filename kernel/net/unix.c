@@ -49,31 +49,31 @@
 #include <asm/poll.h>
 #include <asm/socket.h>
 
-#define SOCK_SEQPACKET	 5
-#define UNIX_PATH_MAX	 108
-#define UNIX_ADDR_MAX	 110	 /* sizeof(struct sockaddr_un) */
-#define UNIX_FAMILY_LEN	 2	 /* sizeof(sa_family_t) */
-#define UNIX_DEF_BUF	 212992	 /* Linux's default wmem/rmem */
-#define UNIX_MIN_BUF	 4608	 /* Linux's SOCK_MIN_SNDBUF */
-#define UNIX_MAX_BUF	 425984	 /* twice Linux's default wmem_max */
-#define UNIX_DGRAM_QLEN	 512	 /* net.unix.max_dgram_qlen */
-#define UNIX_CHUNK	 65536	 /* bytes per stream message */
-#define UNIX_MAX_FD	 253	 /* SCM_MAX_FD */
-#define UNIX_SOMAXCONN	 4096	 /* net.core.somaxconn */
-#define UNIX_CTL_MAX	 65536	 /* control bytes accepted by sendmsg */
-#define UNIX_DEV_MINOR	 8	 /* st_dev 0:8, Linux's sockfs */
-#define NSEC_PER_SEC	 1000000000ULL
-#define UNIX_PID	 1	 /* getpid(): kernel/sys/proc.c */
-#define SCM_RIGHTS	 1
-#define SCM_CREDENTIALS	 2
-#define FIONREAD_	 0x541b
-#define TIOCOUTQ_	 0x5411
-#define CMSG_HDR	 16 /* sizeof(struct cmsghdr) */
-#define CMSG_ALIGN_(n)	 (((n) + 7) & ~(size_t)7)
-#define CMSG_SPACE_(n)	 (CMSG_HDR + CMSG_ALIGN_(n))
-#define UNIX_SHUT_RCV	 1u
-#define UNIX_SHUT_SEND	 2u
-#define UNIX_SHUT_BOTH	 3u
+#define SOCK_SEQPACKET	5
+#define UNIX_PATH_MAX	108
+#define UNIX_ADDR_MAX	110    /* sizeof(struct sockaddr_un) */
+#define UNIX_FAMILY_LEN 2      /* sizeof(sa_family_t) */
+#define UNIX_DEF_BUF	212992 /* Linux's default wmem/rmem */
+#define UNIX_MIN_BUF	4608   /* Linux's SOCK_MIN_SNDBUF */
+#define UNIX_MAX_BUF	425984 /* twice Linux's default wmem_max */
+#define UNIX_DGRAM_QLEN 512    /* net.unix.max_dgram_qlen */
+#define UNIX_CHUNK	65536  /* bytes per stream message */
+#define UNIX_MAX_FD	253    /* SCM_MAX_FD */
+#define UNIX_SOMAXCONN	4096   /* net.core.somaxconn */
+#define UNIX_CTL_MAX	65536  /* control bytes accepted by sendmsg */
+#define UNIX_DEV_MINOR	8      /* st_dev 0:8, Linux's sockfs */
+#define NSEC_PER_SEC	1000000000ULL
+#define UNIX_PID	1 /* getpid(): kernel/sys/proc.c */
+#define SCM_RIGHTS	1
+#define SCM_CREDENTIALS 2
+#define FIONREAD_	0x541b
+#define TIOCOUTQ_	0x5411
+#define CMSG_HDR	16 /* sizeof(struct cmsghdr) */
+#define CMSG_ALIGN_(n)	(((n) + 7) & ~(size_t)7)
+#define CMSG_SPACE_(n)	(CMSG_HDR + CMSG_ALIGN_(n))
+#define UNIX_SHUT_RCV	1u
+#define UNIX_SHUT_SEND	2u
+#define UNIX_SHUT_BOTH	3u
 
 enum unix_state { US_UNCONNECTED, US_LISTEN, US_CONNECTED };
 
@@ -84,7 +84,7 @@ struct unix_cred {
 
 struct unix_msg {
 	struct unix_msg *next;
-	size_t len, off; /* off: bytes a stream reader already took */
+	size_t len, off;   /* off: bytes a stream reader already took */
 	struct file **fds; /* passed files (references), nfds of them */
 	int nfds;
 	struct unix_cred cred;
@@ -97,12 +97,12 @@ struct unix_sock {
 	int type;
 	enum unix_state state;
 	int refs;
-	bool dead;	       /* closed (or an embryo whose listener closed) */
-	bool embryo;	       /* made by connect, not accepted yet */
-	struct file *file;     /* NULL for an embryo and once closed */
+	bool dead;	   /* closed (or an embryo whose listener closed) */
+	bool embryo;	   /* made by connect, not accepted yet */
+	struct file *file; /* NULL for an embryo and once closed */
 	struct unix_sock *peer; /* counted: connection or default target */
-	unsigned int shut;     /* UNIX_SHUT_* */
-	int error;	       /* pending SO_ERROR (positive errno) */
+	unsigned int shut;	/* UNIX_SHUT_* */
+	int error;		/* pending SO_ERROR (positive errno) */
 	struct unix_msg *rx_head, *rx_tail;
 	size_t rx_bytes;
 	int rx_count;
@@ -264,7 +264,8 @@ static struct file *unix_file(struct unix_sock *s, unsigned int fflags)
 
 static void unix_unbind(struct unix_sock *s)
 {
-	for (struct unix_sock **pp = &unix_bound; *pp; pp = &(*pp)->next_bound) {
+	for (struct unix_sock **pp = &unix_bound; *pp;
+	     pp = &(*pp)->next_bound) {
 		if (*pp == s) {
 			*pp = s->next_bound;
 			break;
@@ -456,8 +457,7 @@ static long unix_name_in(const void *uaddr, int len, struct unix_name *n,
 		*bare = true;
 		return 0;
 	}
-	if (len > UNIX_ADDR_MAX || len == UNIX_FAMILY_LEN ||
-	    family != AF_UNIX)
+	if (len > UNIX_ADDR_MAX || len == UNIX_FAMILY_LEN || family != AF_UNIX)
 		return -EINVAL;
 	if (n->b[UNIX_FAMILY_LEN] == 0) {
 		n->abstract = true;
@@ -477,8 +477,7 @@ static long unix_name_in(const void *uaddr, int len, struct unix_name *n,
 
 /* Writes an address (len bytes, 0 for unnamed: the family alone) to the
  * program's uaddr and *ulen the way getsockname does. */
-static long unix_name_out(void *uaddr, int *ulen, const uint8_t *addr,
-			  int alen)
+static long unix_name_out(void *uaddr, int *ulen, const uint8_t *addr, int alen)
 {
 	uint8_t fam[UNIX_FAMILY_LEN] = {AF_UNIX, 0};
 	int len;
@@ -643,7 +642,8 @@ long unix_accept(struct file *f, int flags, void *uaddr, int *ulen)
 	while (!s->acc_head) {
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		int w = wait_until(unix_can_accept, s, unix_deadline(s->rcvtimeo));
+		int w =
+		    wait_until(unix_can_accept, s, unix_deadline(s->rcvtimeo));
 		if (w)
 			return unix_wait_error(w, s->rcvtimeo);
 		if (s->state != US_LISTEN)
@@ -882,8 +882,8 @@ static long scm_parse(const void *uctl, size_t ctllen, struct unix_scm *scm)
 				scm->fds = nfds;
 				for (int i = 0; i < num; i++) {
 					int fd;
-					memcpy(&fd, buf + off + CMSG_HDR + 4 * i,
-					       4);
+					memcpy(&fd,
+					       buf + off + CMSG_HDR + 4 * i, 4);
 					struct file *pf = fd_get(fd);
 					if (!pf) {
 						r = -EBADF;
@@ -1016,7 +1016,8 @@ static ssize_t unix_send_stream(struct file *f, struct unix_sock *s,
 			return done ? (ssize_t)done : -EAGAIN;
 		struct unix_send_wait w = {s, t};
 		unix_ref(t);
-		int r = wait_until(unix_can_send, &w, unix_deadline(s->sndtimeo));
+		int r =
+		    wait_until(unix_can_send, &w, unix_deadline(s->sndtimeo));
 		unix_unref(t);
 		if (r)
 			return done ? (ssize_t)done
@@ -1132,8 +1133,8 @@ long unix_sendmsg(struct file *f, const struct iovec *iov, int cnt,
 	r = scm_parse(uctl, ctllen, &scm);
 	if (r)
 		return r;
-	r = unix_send(f, iov, cnt, total, flags,
-		      uname && namelen ? &to : NULL, &scm, true);
+	r = unix_send(f, iov, cnt, total, flags, uname && namelen ? &to : NULL,
+		      &scm, true);
 	scm_drop(&scm); /* what the message did not take */
 	return r;
 }
@@ -1150,8 +1151,7 @@ struct unix_ctl {
 
 /* Appends one control message, cut short (with MSG_CTRUNC) when the
  * buffer ends first, as Linux's put_cmsg. */
-static void ctl_put(struct unix_ctl *c, int type, const void *data,
-		    size_t len)
+static void ctl_put(struct unix_ctl *c, int type, const void *data, size_t len)
 {
 	size_t avail = c->cap - c->used;
 	uint64_t clen = CMSG_HDR + len;
@@ -1187,8 +1187,8 @@ static void ctl_deliver(struct unix_sock *s, struct unix_msg *m,
 	if (!m->nfds)
 		return;
 	size_t avail = c->ubuf ? c->cap - c->used : 0;
-	int fit = avail > CMSG_HDR ? (int)((avail - CMSG_HDR) / sizeof(int))
-				   : 0;
+	int fit =
+	    avail > CMSG_HDR ? (int)((avail - CMSG_HDR) / sizeof(int)) : 0;
 	int n = MIN(fit, m->nfds), got = 0;
 	int fds[UNIX_MAX_FD];
 
@@ -1257,7 +1257,8 @@ static int unix_recv_wait(struct file *f, struct unix_sock *s, int flags)
 			return 1;
 		if (unix_nonblock(f, flags))
 			return -EAGAIN;
-		int w = wait_until(unix_can_recv, s, unix_deadline(s->rcvtimeo));
+		int w =
+		    wait_until(unix_can_recv, s, unix_deadline(s->rcvtimeo));
 		if (w)
 			return unix_wait_error(w, s->rcvtimeo);
 	}
@@ -1335,8 +1336,7 @@ static ssize_t unix_recv_stream(struct file *f, struct unix_sock *s,
 
 static ssize_t unix_recv_record(struct file *f, struct unix_sock *s,
 				struct unix_iter *it, size_t total, int flags,
-				struct unix_ctl *c, uint8_t *from,
-				int *fromlen)
+				struct unix_ctl *c, uint8_t *from, int *fromlen)
 {
 	bool peek = flags & MSG_PEEK;
 	struct unix_msg *m;

@@ -232,16 +232,15 @@ static void test_dgram_seqpacket(void)
 	struct iovec iov = {buf, 4};
 	struct msghdr mh = {0};
 
-	CHECK_EQ("socketpair(SOCK_DGRAM)", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv),
-		 0);
+	CHECK_EQ("socketpair(SOCK_DGRAM)",
+		 socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
 	send(sv[0], "ab", 2, 0);
 	send(sv[0], "cde", 3, 0);
 	send(sv[0], "0123456789", 10, 0);
 	CHECK_EQ("first datagram alone", recv(sv[1], buf, sizeof(buf), 0), 2);
-	CHECK_EQ("MSG_PEEK the second",
-		 recv(sv[1], buf, sizeof(buf), MSG_PEEK), 3);
-	CHECK_EQ("second datagram alone", recv(sv[1], buf, sizeof(buf), 0),
+	CHECK_EQ("MSG_PEEK the second", recv(sv[1], buf, sizeof(buf), MSG_PEEK),
 		 3);
+	CHECK_EQ("second datagram alone", recv(sv[1], buf, sizeof(buf), 0), 3);
 	CHECK_EQ("MSG_TRUNC reports the full length",
 		 recv(sv[1], buf, 4, MSG_PEEK | MSG_TRUNC), 10);
 	mh.msg_iov = &iov;
@@ -312,17 +311,16 @@ static void test_path_listener(void)
 		len = sizeof(b);
 		s[i] = accept(l, (struct sockaddr *)&b, &len);
 		CHECK(s[i] >= 0, "accept");
-		CHECK_EQ("an unnamed client's address is the family alone",
-			 len, sizeof(sa_family_t));
+		CHECK_EQ("an unnamed client's address is the family alone", len,
+			 sizeof(sa_family_t));
 		n = 0;
-		CHECK_EQ("data sent before accept is there",
-			 read(s[i], &n, 1), 1);
+		CHECK_EQ("data sent before accept is there", read(s[i], &n, 1),
+			 1);
 		CHECK_EQ("from the right client", n, 'A' + i);
 	}
 	len = sizeof(b);
 	getpeername(c[0], (struct sockaddr *)&b, &len);
-	CHECK_EQ("the client's getpeername is the listener's path", len,
-		 alen);
+	CHECK_EQ("the client's getpeername is the listener's path", len, alen);
 	len = sizeof(b);
 	getsockname(s[0], (struct sockaddr *)&b, &len);
 	CHECK_STR("the accepted socket's name is the path", b.sun_path, PATH1);
@@ -393,7 +391,8 @@ static void test_abstract_dgram_names(void)
 	      "abstract getsockname bytes");
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK_ERR("the abstract name is in use",
-		  (errno = 0, bind(s, (struct sockaddr *)&a, alen)), EADDRINUSE);
+		  (errno = 0, bind(s, (struct sockaddr *)&a, alen)),
+		  EADDRINUSE);
 	close(s);
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK_EQ("connect to the abstract name",
@@ -407,8 +406,8 @@ static void test_abstract_dgram_names(void)
 
 	/* Autobind: a bare family picks an abstract name. */
 	s = socket(AF_UNIX, SOCK_DGRAM, 0);
-	CHECK_EQ("autobind", bind(s, (struct sockaddr *)&a, sizeof(sa_family_t)),
-		 0);
+	CHECK_EQ("autobind",
+		 bind(s, (struct sockaddr *)&a, sizeof(sa_family_t)), 0);
 	len = sizeof(b);
 	getsockname(s, (struct sockaddr *)&b, &len);
 	CHECK_EQ("autobind names 5 hex digits", len,
@@ -422,14 +421,14 @@ static void test_abstract_dgram_names(void)
 	unlink(PATH2);
 	alen = path_addr(&a, PATH2);
 	d1 = socket(AF_UNIX, SOCK_DGRAM, 0);
-	CHECK_EQ("bind a datagram socket", bind(d1, (struct sockaddr *)&a, alen),
-		 0);
+	CHECK_EQ("bind a datagram socket",
+		 bind(d1, (struct sockaddr *)&a, alen), 0);
 	d2 = socket(AF_UNIX, SOCK_DGRAM, 0);
 	CHECK_EQ("sendto the path",
 		 sendto(d2, "hi", 2, 0, (struct sockaddr *)&a, alen), 2);
 	len = sizeof(b);
-	CHECK_EQ("recvfrom", recvfrom(d1, buf, sizeof(buf), 0,
-				      (struct sockaddr *)&b, &len),
+	CHECK_EQ("recvfrom",
+		 recvfrom(d1, buf, sizeof(buf), 0, (struct sockaddr *)&b, &len),
 		 2);
 	CHECK_EQ("an unnamed sender has no address", len, 0);
 	bind(d2, (struct sockaddr *)&b, sizeof(sa_family_t)); /* autobind */
@@ -438,9 +437,8 @@ static void test_abstract_dgram_names(void)
 	recvfrom(d1, buf, sizeof(buf), 0, (struct sockaddr *)&b, &len);
 	CHECK_EQ("a named sender's address", len,
 		 offsetof(struct sockaddr_un, sun_path) + 6);
-	CHECK_EQ("reply to it", sendto(d1, "back", 4, 0, (struct sockaddr *)&b,
-				       len),
-		 4);
+	CHECK_EQ("reply to it",
+		 sendto(d1, "back", 4, 0, (struct sockaddr *)&b, len), 4);
 	CHECK_EQ("the reply arrives", recv(d2, buf, sizeof(buf), 0), 4);
 	CHECK_EQ("connect a datagram socket",
 		 connect(d2, (struct sockaddr *)&a, alen), 0);
@@ -658,7 +656,8 @@ static void test_errors(void)
 	CHECK_ERR("getpeername unconnected is ENOTCONN",
 		  (errno = 0, getpeername(s, (struct sockaddr *)&a, &len)),
 		  ENOTCONN);
-	CHECK_ERR("listen unbound is EINVAL", (errno = 0, listen(s, 1)), EINVAL);
+	CHECK_ERR("listen unbound is EINVAL", (errno = 0, listen(s, 1)),
+		  EINVAL);
 	a.sun_family = AF_UNIX;
 	CHECK_ERR("bind with length 1 is EINVAL",
 		  (errno = 0, bind(s, (struct sockaddr *)&a, 1)), EINVAL);
@@ -687,8 +686,8 @@ static void test_errors(void)
 	close(s);
 	unlink("/tmp/kiln-unix-regular");
 	CHECK_ERR("socketpair with a bad pointer is EFAULT",
-		  (errno = 0, syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0,
-				      (void *)8)),
+		  (errno = 0,
+		   syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, (void *)8)),
 		  EFAULT);
 	CHECK_ERR("socket(AF_UNIX, 7) is ESOCKTNOSUPPORT",
 		  (errno = 0, socket(AF_UNIX, 7, 0)), ESOCKTNOSUPPORT);
@@ -704,8 +703,8 @@ static void test_errors(void)
 	CHECK_ERR("shutdown with a bad how is EINVAL",
 		  (errno = 0, shutdown(sv[0], 7)), EINVAL);
 	CHECK_ERR("sendto on a connected stream is EISCONN",
-		  (errno = 0, sendto(sv[0], "x", 1, 0, (struct sockaddr *)&a,
-				     sizeof(a))),
+		  (errno = 0,
+		   sendto(sv[0], "x", 1, 0, (struct sockaddr *)&a, sizeof(a))),
 		  EISCONN);
 	close(sv[0]);
 	close(sv[1]);
