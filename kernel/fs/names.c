@@ -192,6 +192,30 @@ int vfs_mknod_at(int dirfd, const char *path, int mode, unsigned int dev)
 	return 0;
 }
 
+int vfs_mksock(const char *path, int mode, struct inode **out)
+{
+	struct walk w;
+	struct inode *ino;
+	int err = walk_parent_at(AT_FDCWD, path, &w);
+
+	if (err)
+		return err;
+	err = create_check(&w);
+	if (err)
+		return err;
+	ino = inode_new(w.parent->sb,
+			S_IFSOCK | ((uint32_t)mode & 07777 & ~fs_umask));
+	if (!ino)
+		return -ENOMEM;
+	if (dir_link(w.parent, w.name, w.namelen, ino) < 0) {
+		inode_maybe_free(ino);
+		return -ENOMEM;
+	}
+	inode_get(ino);
+	*out = ino;
+	return 0;
+}
+
 static int rmdir_walked(struct walk *w)
 {
 	struct inode *child;

@@ -326,6 +326,10 @@ int vfs_access_at(int dirfd, const char *path, int mode, int at_flags);
 ssize_t vfs_readlink_at(int dirfd, const char *path, char *buf, size_t n);
 int vfs_mkdir_at(int dirfd, const char *path, int mode);
 int vfs_mknod_at(int dirfd, const char *path, int mode, unsigned int dev);
+/* bind of an AF_UNIX socket to a path: a new socket inode (mode masked
+ * by the umask) there, returned in *out with a reference the socket
+ * drops with inode_put.  0, -EEXIST, or the walk's -errno. */
+int vfs_mksock(const char *path, int mode, struct inode **out);
 int vfs_unlink_at(int dirfd, const char *path, int at_flags);
 int vfs_rename_at(int odirfd, const char *oldp, int ndirfd, const char *newp,
 		  unsigned int flags);

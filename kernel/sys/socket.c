@@ -9,12 +9,14 @@
  * bits).  read, write, readv, writev, sendfile, fcntl(O_NONBLOCK), ioctl
  * and fstat reach sockets through their file ops.
  *
- * Only AF_INET with SOCK_STREAM and SOCK_DGRAM exists; every other family
- * is EAFNOSUPPORT, so libc's probes (nscd over AF_UNIX, IPv6, netlink)
- * take their fallbacks.
+ * AF_INET has SOCK_STREAM and SOCK_DGRAM; AF_UNIX sockets
+ * (kernel/net/unix.c) take the program's pointers themselves, so each
+ * shim hands them over as they come.  Every other family is
+ * EAFNOSUPPORT, so libc's probes (IPv6, netlink) take their fallbacks.
  */
 #include "../fs/vfs.h"
 #include "../net/socket.h"
+#include "../net/unix.h"
 
 #include "ksignal.h"
 #include "mm.h"
@@ -52,7 +54,7 @@ static struct file *sock_fd(int fd, long *err)
 		*err = -EBADF;
 		return NULL;
 	}
-	if (!sock_is(f)) {
+	if (!sock_is(f) && !unix_is(f)) {
 		file_put(f);
 		*err = -ENOTSOCK;
 		return NULL;
@@ -162,8 +164,10 @@ static long sys_socket(int domain, int type, int protocol)
 
 	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
+	if (domain == AF_UNIX)
+		return unix_socket(base, protocol, type & ~SOCK_TYPE_MASK);
 	if (domain != AF_INET)
-		return -EAFNOSUPPORT; /* AF_UNIX, AF_INET6, AF_NETLINK... */
+		return -EAFNOSUPPORT; /* AF_INET6, AF_NETLINK... */
 	if (base < 1 || base >= SOCK_MAX)
 		return -EINVAL;
 	switch (base) {
@@ -194,7 +198,10 @@ static long sys_socketpair(int domain, int type, int protocol, int *usv)
 {
 	if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
-	/* AF_UNIX is not there yet; Linux has no AF_INET pairs. */
+	if (domain == AF_UNIX)
+		return unix_socketpair(type & SOCK_TYPE_MASK, protocol,
+				       type & ~SOCK_TYPE_MASK, usv);
+	/* Linux has no AF_INET pairs. */
 	return domain == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
 }
 SYSCALL_REGISTER(__NR_socketpair, socketpair, sys_socketpair);
@@ -209,6 +216,11 @@ static long sys_bind(int fd, const void *uaddr, int len)
 
 	if (!f)
 		return r;
+	if (unix_is(f)) {
+		r = unix_bind(f, uaddr, len);
+		file_put(f);
+		return r;
+	}
 	r = addr_from_user(uaddr, len, &a, false);
 	if (!r)
 		r = sock_bind(f, &a);
@@ -224,7 +236,7 @@ static long sys_listen(int fd, int backlog)
 
 	if (!f)
 		return r;
-	r = sock_listen(f, backlog);
+	r = unix_is(f) ? unix_listen(f, backlog) : sock_listen(f, backlog);
 	file_put(f);
 	return r;
 }
@@ -247,6 +259,11 @@ static long sys_accept4(int fd, void *uaddr, int *ulen, int flags)
 	f = sock_fd(fd, &r);
 	if (!f)
 		return r;
+	if (unix_is(f)) {
+		r = unix_accept(f, flags, uaddr, ulen);
+		file_put(f);
+		return r;
+	}
 	r = sock_accept(f, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &peer,
 			accept_install, &cloexec);
 	file_put(f);
@@ -276,6 +293,11 @@ static long sys_connect(int fd, const void *uaddr, int len)
 
 	if (!f)
 		return r;
+	if (unix_is(f)) {
+		r = unix_connect(f, uaddr, len);
+		file_put(f);
+		return r;
+	}
 	r = addr_from_user(uaddr, len, &a, true);
 	if (r >= 0)
 		r = sock_connect(f, r == 1 ? NULL : &a);
@@ -291,7 +313,7 @@ static long sys_shutdown(int fd, int how)
 
 	if (!f)
 		return r;
-	r = sock_shutdown(f, how);
+	r = unix_is(f) ? unix_shutdown(f, how) : sock_shutdown(f, how);
 	file_put(f);
 	return r;
 }
@@ -305,6 +327,11 @@ static long sock_name_to_user(int fd, void *uaddr, int *ulen, bool peer)
 
 	if (!f)
 		return r;
+	if (unix_is(f)) {
+		r = uaddr ? unix_name(f, peer, uaddr, ulen) : -EFAULT;
+		file_put(f);
+		return r;
+	}
 	r = sock_name(f, peer, &a);
 	file_put(f);
 	if (r)
@@ -354,6 +381,12 @@ static long sys_sendto(int fd, const void *buf, size_t len, int flags,
 		r = -EFAULT;
 		goto put;
 	}
+	if (unix_is(f)) {
+		r = send_signal_pipe(unix_sendmsg(f, &v, 1, len, flags, uaddr,
+						  uaddr ? alen : 0, NULL, 0),
+				     flags);
+		goto put;
+	}
 	if (uaddr) {
 		r = addr_from_user(uaddr, alen, &to, true);
 		if (r < 0)
@@ -368,6 +401,28 @@ put:
 }
 SYSCALL_REGISTER(__NR_sendto, sendto, sys_sendto);
 
+/* recvfrom on an AF_UNIX socket: the sender's address, if it has one,
+ * goes to uaddr and *ulen. */
+static long unix_recvfrom(struct file *f, struct iovec *v, size_t len,
+			  int flags, void *uaddr, int *ulen)
+{
+	int namelen = 0, oflags;
+	size_t ctllen = 0;
+	long r;
+
+	if (len && !user_range_ok(v->iov_base, len))
+		return -EFAULT;
+	if (uaddr && copy_from_user(&namelen, ulen, sizeof(namelen)))
+		return -EFAULT;
+	if (uaddr && namelen < 0)
+		return -EINVAL;
+	r = unix_recvmsg(f, v, 1, len, flags & ~MSG_CMSG_CLOEXEC, uaddr,
+			 &namelen, NULL, &ctllen, &oflags);
+	if (r >= 0 && uaddr && copy_to_user(ulen, &namelen, sizeof(namelen)))
+		return -EFAULT;
+	return r;
+}
+
 static long sys_recvfrom(int fd, void *buf, size_t len, int flags, void *uaddr,
 			 int *ulen)
 {
@@ -381,6 +436,11 @@ static long sys_recvfrom(int fd, void *buf, size_t len, int flags, void *uaddr,
 		return r;
 	len = MIN(len, FS_MAX_RW);
 	v.iov_len = len;
+	if (unix_is(f)) {
+		r = unix_recvfrom(f, &v, len, flags, uaddr, ulen);
+		file_put(f);
+		return r;
+	}
 	stream = sock_type(f) == SOCK_STREAM;
 	if (len && !user_range_ok(buf, len))
 		r = -EFAULT;
@@ -415,6 +475,20 @@ static long do_sendmsg(struct file *f, struct user_msghdr *umsg, int flags)
 
 	if (copy_from_user(&m, umsg, sizeof(m)))
 		return -EFAULT;
+	if (unix_is(f)) {
+		if (m.msg_name && (m.msg_namelen < 0 || m.msg_namelen > 128))
+			return -EINVAL;
+		r = iov_from_user(m.msg_iov, m.msg_iovlen, &iov, &total);
+		if (r)
+			return r;
+		r = send_signal_pipe(
+		    unix_sendmsg(f, iov, (int)m.msg_iovlen, total, flags,
+				 m.msg_name, m.msg_name ? m.msg_namelen : 0,
+				 m.msg_control, m.msg_controllen),
+		    flags);
+		kfree(iov);
+		return r;
+	}
 	if (m.msg_name && m.msg_namelen) {
 		r = addr_from_user(m.msg_name, m.msg_namelen, &to, true);
 		if (r < 0)
@@ -452,6 +526,16 @@ static long do_recvmsg(struct file *f, struct user_msghdr *umsg, int flags)
 	r = iov_from_user(m.msg_iov, m.msg_iovlen, &iov, &total);
 	if (r)
 		return r;
+	if (unix_is(f)) {
+		r = unix_recvmsg(f, iov, (int)m.msg_iovlen, total, flags,
+				 m.msg_name, &m.msg_namelen, m.msg_control,
+				 &m.msg_controllen, &oflags);
+		kfree(iov);
+		if (r < 0)
+			return r;
+		goto out;
+	}
+	flags &= ~MSG_CMSG_CLOEXEC;
 	r = sock_recv(f, iov, (int)m.msg_iovlen, total, flags, &from, &oflags,
 		      true);
 	kfree(iov);
@@ -471,6 +555,7 @@ static long do_recvmsg(struct file *f, struct user_msghdr *umsg, int flags)
 		m.msg_namelen = 0;
 	}
 	m.msg_controllen = 0; /* no ancillary data is produced */
+out:
 	m.msg_flags = (unsigned int)oflags;
 	if (copy_to_user(&umsg->msg_namelen, &m.msg_namelen,
 			 sizeof(m.msg_namelen)) ||
@@ -501,7 +586,7 @@ static long sys_recvmsg(int fd, struct user_msghdr *umsg, int flags)
 
 	if (!f)
 		return r;
-	r = do_recvmsg(f, umsg, flags & ~MSG_CMSG_CLOEXEC);
+	r = do_recvmsg(f, umsg, flags);
 	file_put(f);
 	return r;
 }
@@ -547,7 +632,6 @@ static long sys_recvmmsg(int fd, struct user_mmsghdr *vec, unsigned int vlen,
 	/* The timeout, as on Linux, is only looked at between messages;
 	 * with one thread and no signals it changes nothing here. */
 	(void)utimeout;
-	flags &= ~MSG_CMSG_CLOEXEC;
 	vlen = MIN(vlen, (unsigned int)SOCK_MMSG_MAX);
 	r = 0;
 	for (i = 0; i < vlen; i++) {
@@ -586,6 +670,8 @@ static long sys_setsockopt(int fd, int level, int name, const void *uval,
 	size_t n = MIN((size_t)len, sizeof(val));
 	if (n && copy_from_user(val, uval, n))
 		r = -EFAULT;
+	else if (unix_is(f))
+		r = unix_setopt(f, level, name, val, n);
 	else
 		r = sock_setopt(f, level, name, val, n);
 	file_put(f);
@@ -612,7 +698,8 @@ static long sys_getsockopt(int fd, int level, int name, void *uval, int *ulen)
 		goto put;
 	}
 	n = MIN((size_t)len, sizeof(val));
-	r = sock_getopt(f, level, name, val, &n);
+	r = unix_is(f) ? unix_getopt(f, level, name, val, &n)
+		       : sock_getopt(f, level, name, val, &n);
 	if (r)
 		goto put;
 	len = (int)n;

@@ -4,6 +4,7 @@
 # without what a server never imports: the 24 MiB static libpython for
 # embedding, tests, tkinter, idle, lib2to3, distutils; see docs/apps.md).
 #   - python3 -c prints 45;
+#   - socket.socketpair() and an AF_UNIX listener on a path;
 #   - tests/apps/python/stdlib.py: json, re, hashlib, zlib, decimal,
 #     files (fsync, rename), mmap (MAP_SHARED), flock, the sqlite3 module
 #     (libsqlite3 packed with --file, loaded with dlopen), resource,
@@ -48,6 +49,26 @@ check_begin "python3 -c 'print(sum(range(10)))' prints 45"
 krun -m 128M $PYDIR "$PY" -c 'print(sum(range(10)))'
 want_status 0
 want_stdout_exact "45"
+check_end
+
+check_begin "python: socket.socketpair and an AF_UNIX listener on a path"
+# shellcheck disable=SC2086
+krun -m 128M $PYDIR "$PY" -c '
+import os, socket
+a, b = socket.socketpair()
+a.sendall(b"ping")
+print(b.recv(16).decode())
+s = socket.socket(socket.AF_UNIX)
+s.bind("/tmp/py.sock")
+s.listen()
+c = socket.socket(socket.AF_UNIX)
+c.connect("/tmp/py.sock")
+x, _ = s.accept()
+c.sendall(b"pong")
+print(x.recv(16).decode(), os.path.exists("/tmp/py.sock"))'
+want_status 0
+want_out '^ping$'
+want_out '^pong True$'
 check_end
 
 check_begin "the standard library works (json, files, mmap, flock, sqlite3...)"
