@@ -61,6 +61,8 @@ struct task {
 	struct ksiginfo sig_info[64];
 	uint64_t ss_sp, ss_size; /* sigaltstack; ss_size 0: disabled */
 	int ss_flags;		 /* SS_AUTODISARM */
+	/* prctl(PR_SET_NAME); empty: the program's file name (proc.c). */
+	char comm[16];
 	/* The last fault's details, for the signal frame's sigcontext. */
 	uint64_t fault_trapno, fault_err, fault_addr;
 
