@@ -365,6 +365,8 @@ static long sys_getrandom(void *buf, size_t len, unsigned flags)
 }
 SYSCALL_REGISTER(__NR_getrandom, getrandom, sys_getrandom);
 
+static bool no_new_privs;
+
 static long sys_prctl(int option, unsigned long a2)
 {
 	struct task *t = current;
@@ -384,8 +386,20 @@ static long sys_prctl(int option, unsigned long a2)
 		proc_comm(t, name);
 		return copy_to_user((void *)a2, name, sizeof(name)) ? -EFAULT
 								    : 0;
-	case 38: /* PR_SET_NO_NEW_PRIVS */
+	case 23: /* PR_CAPBSET_READ: root keeps every capability */
+		return a2 <= 40 /* CAP_LAST_CAP */ ? 1 : -EINVAL;
+	case 38: /* PR_SET_NO_NEW_PRIVS: kept, nothing to exec anyway */
+		if (a2 != 1)
+			return -EINVAL;
+		no_new_privs = true;
+		return 0;
+	case 39: /* PR_GET_NO_NEW_PRIVS */
+		return no_new_privs;
 	case 4:	 /* PR_SET_DUMPABLE */
+	case 1:	 /* PR_SET_PDEATHSIG: the parent is the VM, never dies first */
+	case 36: /* PR_SET_CHILD_SUBREAPER: no children */
+		return 0;
+	case 21: /* PR_GET_SECCOMP: no filter */
 		return 0;
 	case 3: /* PR_GET_DUMPABLE */
 		return 1;

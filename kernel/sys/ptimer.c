@@ -25,11 +25,11 @@
 #include "syscall.h"
 #include "uaccess.h"
 
-#define PT_NSEC	      1000000000ULL
-#define PT_MAX	      256 /* timers per process (Linux: RLIMIT_SIGPENDING) */
-#define PT_SIGMAX     64
-#define TIMER_ABSTIME 1
-#define SI_TIMER      (-2)
+#define PT_NSEC	       1000000000ULL
+#define PT_MAX	       256 /* timers per process (Linux: RLIMIT_SIGPENDING) */
+#define PT_SIGMAX      64
+#define TIMER_ABSTIME  1
+#define SI_TIMER       (-2)
 #define DELAYTIMER_MAX 0x7fffffff
 
 #define SIGEV_SIGNAL	0
@@ -38,8 +38,8 @@
 #define SIGEV_THREAD_ID 4
 
 struct ptimer {
-	bool realtime;	   /* an absolute time is on the wall clock */
-	int notify;	   /* SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID */
+	bool realtime; /* an absolute time is on the wall clock */
+	int notify;    /* SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID */
 	int signo;
 	int tid;	   /* SIGEV_THREAD_ID's target */
 	uint64_t value;	   /* si_value */
@@ -108,7 +108,8 @@ uint64_t ptimer_run(uint64_t now)
 			if (p->interval) {
 				n = (now - p->expiry) / p->interval + 1;
 				if (n > (UINT64_MAX - p->expiry) / p->interval)
-					p->expiry = 0; /* past the end of time */
+					p->expiry =
+					    0; /* past the end of time */
 				else
 					p->expiry += n * p->interval;
 			} else {
@@ -150,9 +151,9 @@ static long sys_timer_create(long clockid, const struct usigevent *uev,
 	case 9:	 /* CLOCK_BOOTTIME_ALARM */
 	case 11: /* CLOCK_TAI */
 		break;
-	case 4: /* CLOCK_MONOTONIC_RAW */
-	case 5: /* CLOCK_REALTIME_COARSE */
-	case 6: /* CLOCK_MONOTONIC_COARSE */
+	case 4:			    /* CLOCK_MONOTONIC_RAW */
+	case 5:			    /* CLOCK_REALTIME_COARSE */
+	case 6:			    /* CLOCK_MONOTONIC_COARSE */
 		return -EOPNOTSUPP; /* clocks Linux has no timers on */
 	default:
 		return -EINVAL;
@@ -293,8 +294,7 @@ static long sys_timer_getoverrun(long id)
 
 	return p ? p->overrun_last : -EINVAL;
 }
-SYSCALL_REGISTER(__NR_timer_getoverrun, timer_getoverrun,
-		 sys_timer_getoverrun);
+SYSCALL_REGISTER(__NR_timer_getoverrun, timer_getoverrun, sys_timer_getoverrun);
 
 static long sys_timer_delete(long id)
 {

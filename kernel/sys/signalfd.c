@@ -20,9 +20,9 @@
 
 #include <asm/poll.h>
 
-#define SFD_FLAGS   (O_CLOEXEC | O_NONBLOCK)
+#define SFD_FLAGS     (O_CLOEXEC | O_NONBLOCK)
 #define SFD_SIGBIT(s) (1ULL << ((s)-1))
-#define SFD_NEVER   (SFD_SIGBIT(KSIGKILL) | SFD_SIGBIT(KSIGSTOP))
+#define SFD_NEVER     (SFD_SIGBIT(KSIGKILL) | SFD_SIGBIT(KSIGSTOP))
 #define SFD_SI_USER   0
 #define SFD_SI_KERNEL 0x80
 #define SFD_SI_TIMER  (-2)
@@ -190,8 +190,7 @@ static const struct file_ops sfd_fops = {
     .release = sfd_release,
 };
 
-static long sys_signalfd4(int fd, const uint64_t *umask, size_t size,
-			  int flags)
+static long sys_signalfd4(int fd, const uint64_t *umask, size_t size, int flags)
 {
 	struct signalfd *s;
 	struct file *f;

@@ -6,8 +6,9 @@
  * RLIMIT_NOFILE's soft limit makes open fail with EMFILE, dup2 past it
  * EBADF and F_DUPFD past it EINVAL, and raising it again gives
  * descriptors back; the hard limit cannot pass nr_open (EPERM), soft above
- * hard is EINVAL; /proc/self/limits shows what getrlimit says; bad
- * resource, bad pointers.
+ * hard is EINVAL; PR_CAPBSET_READ and PR_{SET,GET}_NO_NEW_PRIVS;
+ * /proc/self/limits shows what getrlimit says; bad resource, bad
+ * pointers.
  *
  * kiln-run-opts: -e KILN_PS_A=one -e KILN_PS_B=
  * kiln-run-args: first 2nd --third=x
@@ -62,12 +63,14 @@ static void test_cmdline_environ(char **argv)
 	size_t wlen = join(argv, want, sizeof(want));
 	long glen = slurp("/proc/self/cmdline", got, sizeof(got));
 	CHECK_EQ("cmdline length is argv's", glen, (long)wlen);
-	CHECK(glen == (long)wlen && memcmp(got, want, wlen) == 0, "cmdline is argv byte for byte");
+	CHECK(glen == (long)wlen && memcmp(got, want, wlen) == 0,
+	      "cmdline is argv byte for byte");
 
 	wlen = join(environ, want, sizeof(want));
 	glen = slurp("/proc/self/environ", got, sizeof(got));
 	CHECK_EQ("environ length is the environment's", glen, (long)wlen);
-	CHECK(glen == (long)wlen && memcmp(got, want, wlen) == 0, "environ is the environment byte for byte");
+	CHECK(glen == (long)wlen && memcmp(got, want, wlen) == 0,
+	      "environ is the environment byte for byte");
 }
 
 static void test_comm(void)
@@ -88,8 +91,14 @@ static void test_comm(void)
 	slurp("/proc/self/comm", got, sizeof(got));
 	CHECK_STR("comm shows it", got, "kiln-name-is-to\n");
 	slurp("/proc/self/status", got, sizeof(got));
-	CHECK(strncmp(got, "Name:\tkiln-name-is-to\n",
-					       22) == 0, "status Name: shows it");
+	CHECK(strncmp(got, "Name:\tkiln-name-is-to\n", 22) == 0,
+	      "status Name: shows it");
+	CHECK_EQ("PR_CAPBSET_READ CAP_CHOWN", prctl(PR_CAPBSET_READ, 0), 1);
+	CHECK_ERR("PR_CAPBSET_READ 99 EINVAL",
+		  (errno = 0, prctl(PR_CAPBSET_READ, 99)), EINVAL);
+	CHECK_OK("PR_SET_NO_NEW_PRIVS", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	CHECK_EQ("PR_GET_NO_NEW_PRIVS then 1",
+		 prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 1);
 	CHECK_ERR("PR_SET_NAME bad pointer EFAULT",
 		  (errno = 0, prctl(PR_SET_NAME, BAD)), EFAULT);
 	CHECK_ERR("PR_GET_NAME bad pointer EFAULT",
@@ -112,8 +121,8 @@ static void test_nofile(void)
 	CHECK(n > 0 && n < 32, "some descriptors were given");
 	CHECK_EQ("the last one is 31", n ? fds[n - 1] : -1, 31);
 	CHECK_ERR("dup2 to 40 EBADF", (errno = 0, dup2(0, 40)), EBADF);
-	CHECK_ERR("F_DUPFD from 40 EINVAL",
-		  (errno = 0, fcntl(0, F_DUPFD, 40)), EINVAL);
+	CHECK_ERR("F_DUPFD from 40 EINVAL", (errno = 0, fcntl(0, F_DUPFD, 40)),
+		  EINVAL);
 	CHECK_OK("raise it back", setrlimit(RLIMIT_NOFILE, &rl));
 	fd = open("/dev/null", O_RDONLY);
 	CHECK_EQ("open works again", fd, 32);
@@ -134,15 +143,16 @@ static void test_nofile(void)
 	CHECK_ERR("soft above hard EINVAL",
 		  (errno = 0, setrlimit(RLIMIT_NOFILE, &lim)), EINVAL);
 	CHECK_OK("getrlimit NOFILE unchanged", getrlimit(RLIMIT_NOFILE, &lim));
-	CHECK(lim.rlim_cur == rl.rlim_cur &&
-					  lim.rlim_max == rl.rlim_max, "still the old limits");
+	CHECK(lim.rlim_cur == rl.rlim_cur && lim.rlim_max == rl.rlim_max,
+	      "still the old limits");
 
 	/* /proc/self/limits agrees with getrlimit. */
 	char line[128];
 	snprintf(line, sizeof(line), "Max open files            %-20lu %-20lu ",
 		 (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max);
 	slurp("/proc/self/limits", got, sizeof(got));
-	CHECK(strncmp(got, "Limit                     Soft Limit", 36) == 0, "limits has the header");
+	CHECK(strncmp(got, "Limit                     Soft Limit", 36) == 0,
+	      "limits has the header");
 	CHECK(strstr(got, line), "limits shows Max open files as getrlimit");
 
 	struct rlimit st;
@@ -151,7 +161,8 @@ static void test_nofile(void)
 	CHECK_OK("prlimit64 on pid 0",
 		 syscall(SYS_prlimit64, 0, RLIMIT_AS, NULL, &st));
 	CHECK_ERR("resource 99 EINVAL",
-		  (errno = 0, syscall(SYS_prlimit64, 0, 99, NULL, &st)), EINVAL);
+		  (errno = 0, syscall(SYS_prlimit64, 0, 99, NULL, &st)),
+		  EINVAL);
 	CHECK_ERR("bad old pointer EFAULT",
 		  (errno = 0, syscall(SYS_prlimit64, 0, RLIMIT_AS, NULL, BAD)),
 		  EFAULT);

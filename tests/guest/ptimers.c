@@ -36,8 +36,7 @@ struct ksigevent {
 #define SIGEV_THREAD_ID 4
 #endif
 
-static volatile sig_atomic_t got_sig, got_code, got_timerid, got_value,
-    got_tid;
+static volatile sig_atomic_t got_sig, got_code, got_timerid, got_value, got_tid;
 
 static void on_timer(int sig, siginfo_t *si, void *uc)
 {
@@ -124,7 +123,8 @@ static void test_signal_timer(void)
 	CHECK_EQ("one-shot fires once", got_sig, 0);
 	memset(&its, 0x55, sizeof(its));
 	CHECK_OK("timer_gettime", syscall(SYS_timer_gettime, id, &its));
-	CHECK(its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0, "expired one-shot reads 0");
+	CHECK(its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0,
+	      "expired one-shot reads 0");
 	CHECK_OK("timer_delete", syscall(SYS_timer_delete, id));
 	CHECK_ERR("timer_delete twice EINVAL",
 		  (errno = 0, syscall(SYS_timer_delete, id)), EINVAL);
@@ -206,16 +206,19 @@ static void test_overrun(void)
 	sleep_ms(60);
 	CHECK_OK("timer_gettime of an interval timer",
 		 syscall(SYS_timer_gettime, id, &cur));
-	CHECK(cur.it_interval.tv_sec == 0 && cur.it_interval.tv_nsec == MS, "interval reported");
+	CHECK(cur.it_interval.tv_sec == 0 && cur.it_interval.tv_nsec == MS,
+	      "interval reported");
 	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 &&
-		  cur.it_value.tv_nsec <= MS, "armed: time left > 0 and <= 1 ms");
+		  cur.it_value.tv_nsec <= MS,
+	      "armed: time left > 0 and <= 1 ms");
 	struct timespec zero = {0, 0};
 	memset(&si, 0, sizeof(si));
 	int sig = sigtimedwait(&set, &si, &zero);
 	CHECK_EQ("one pending signal for many expiries", sig, SIGRTMIN + 1);
 	CHECK_EQ("its si_code", si.si_code, SI_TIMER);
 	CHECK_EQ("its si_value", si.si_value.sival_int, 7);
-	CHECK(si.si_overrun >= 10, "si_overrun counts missed expiries (>= 10 in 60 ms)");
+	CHECK(si.si_overrun >= 10,
+	      "si_overrun counts missed expiries (>= 10 in 60 ms)");
 	CHECK_EQ("timer_getoverrun says the same",
 		 syscall(SYS_timer_getoverrun, id), si.si_overrun);
 
@@ -227,8 +230,10 @@ static void test_overrun(void)
 	sleep_ms(20);
 	CHECK_ERR("disarmed timer sends nothing",
 		  (errno = 0, sigtimedwait(&set, &si, &zero)), EAGAIN);
-	CHECK_OK("timer_gettime disarmed", syscall(SYS_timer_gettime, id, &cur));
-	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0, "disarmed reads 0 left");
+	CHECK_OK("timer_gettime disarmed",
+		 syscall(SYS_timer_gettime, id, &cur));
+	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0,
+	      "disarmed reads 0 left");
 	syscall(SYS_timer_delete, id);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
@@ -249,7 +254,8 @@ static void test_absolute(void)
 	CHECK_OK("arm absolute MONOTONIC",
 		 k_settime(id, TIMER_ABSTIME, &its, NULL));
 	CHECK(wait_sig(), "absolute timer fires");
-	CHECK(now_ns(CLOCK_MONOTONIC) >= target, "not before the absolute time");
+	CHECK(now_ns(CLOCK_MONOTONIC) >= target,
+	      "not before the absolute time");
 	syscall(SYS_timer_delete, id);
 
 	CHECK_OK("timer_create REALTIME", k_create(CLOCK_REALTIME, &ev, &id));
@@ -273,17 +279,21 @@ static void test_sigev_none(void)
 	CHECK_OK("arm 10 s", k_settime(id, 0, &its, NULL));
 	CHECK_OK("timer_gettime", syscall(SYS_timer_gettime, id, &cur));
 	CHECK((cur.it_value.tv_sec > 0 || cur.it_value.tv_nsec > 0) &&
-		  cur.it_value.tv_sec <= 10, "time left in (0, 10 s]");
+		  cur.it_value.tv_sec <= 10,
+	      "time left in (0, 10 s]");
 	CHECK(cur.it_interval.tv_sec == 0 &&
-				     cur.it_interval.tv_nsec == 500 * MS, "interval 500 ms");
+		  cur.it_interval.tv_nsec == 500 * MS,
+	      "interval 500 ms");
 	its = its_ns(5 * MS, 0);
 	CHECK_OK("re-arm returns the old value", k_settime(id, 0, &its, &old));
-	CHECK(old.it_value.tv_sec >= 5 && old.it_value.tv_sec <= 10, "old value about 10 s left");
+	CHECK(old.it_value.tv_sec >= 5 && old.it_value.tv_sec <= 10,
+	      "old value about 10 s left");
 	reset();
 	sleep_ms(30);
 	CHECK_EQ("SIGEV_NONE sends no signal", got_sig, 0);
 	syscall(SYS_timer_gettime, id, &cur);
-	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0, "expired SIGEV_NONE reads 0");
+	CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0,
+	      "expired SIGEV_NONE reads 0");
 	syscall(SYS_timer_delete, id);
 
 	CHECK_OK("timer_create PROCESS_CPUTIME_ID",
@@ -335,8 +345,8 @@ static void test_errors(void)
 		  (errno = 0, syscall(SYS_timer_getoverrun, 4000)), EINVAL);
 	CHECK_ERR("delete an unknown id EINVAL",
 		  (errno = 0, syscall(SYS_timer_delete, 4000)), EINVAL);
-	CHECK_ERR("unknown clock EINVAL",
-		  (errno = 0, k_create(77, NULL, &id)), EINVAL);
+	CHECK_ERR("unknown clock EINVAL", (errno = 0, k_create(77, NULL, &id)),
+		  EINVAL);
 	ev.notify = 77;
 	ev.signo = SIGUSR1;
 	CHECK_ERR("unknown sigev_notify EINVAL",
@@ -362,8 +372,8 @@ static void test_errors(void)
 	CHECK_OK("a timer for settime errors",
 		 k_create(CLOCK_MONOTONIC, &ev, &id));
 	its.it_value.tv_nsec = 1000000000;
-	CHECK_ERR("tv_nsec 1e9 EINVAL", (errno = 0, k_settime(id, 0, &its, NULL)),
-		  EINVAL);
+	CHECK_ERR("tv_nsec 1e9 EINVAL",
+		  (errno = 0, k_settime(id, 0, &its, NULL)), EINVAL);
 	its = its_ns(MS, 0);
 	its.it_interval.tv_sec = -1;
 	CHECK_ERR("negative interval EINVAL",

@@ -91,12 +91,14 @@ int main(void)
 	ep = epoll_create1(0);
 	ev.events = EPOLLIN;
 	ev.data.u64 = 77;
-	CHECK_OK("epoll_ctl ADD signalfd", epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev));
+	CHECK_OK("epoll_ctl ADD signalfd",
+		 epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev));
 	CHECK_EQ("not ready before a signal", epoll_wait(ep, &out, 1, 0), 0);
 
 	kill(getpid(), SIGUSR1);
 	CHECK_EQ("ready after kill", epoll_wait(ep, &out, 1, 10000), 1);
-	CHECK((out.events & EPOLLIN) && out.data.u64 == 77, "EPOLLIN with our data");
+	CHECK((out.events & EPOLLIN) && out.data.u64 == 77,
+	      "EPOLLIN with our data");
 	sigemptyset(&pend);
 	syscall(SYS_rt_sigpending, &pend, 8);
 	CHECK(sigismember(&pend, SIGUSR1), "rt_sigpending shows it");
@@ -122,8 +124,8 @@ int main(void)
 	CHECK_ERR("signal outside the mask not read",
 		  (errno = 0, read(sfd, &si, sizeof(si))), EAGAIN);
 	sigaddset(&set, SIGUSR2);
-	CHECK_EQ("signalfd on the fd replaces the mask",
-		 signalfd(sfd, &set, 0), sfd);
+	CHECK_EQ("signalfd on the fd replaces the mask", signalfd(sfd, &set, 0),
+		 sfd);
 	CHECK_EQ("epoll sees the newly covered signal",
 		 epoll_wait(ep, &out, 1, 10000), 1);
 	memset(&si, 0, sizeof(si));
@@ -134,7 +136,8 @@ int main(void)
 	kill(getpid(), SIGUSR2);
 	CHECK_EQ("two records in one read", read(sfd, two, sizeof(two)),
 		 sizeof(two));
-	CHECK(two[0].ssi_signo == SIGUSR1 && two[1].ssi_signo == SIGUSR2, "lowest number first");
+	CHECK(two[0].ssi_signo == SIGUSR1 && two[1].ssi_signo == SIGUSR2,
+	      "lowest number first");
 	CHECK_ERR("buffer under 128 bytes EINVAL",
 		  (errno = 0, read(sfd, &si, 64)), EINVAL);
 	CHECK_ERR("write EINVAL", (errno = 0, write(sfd, &si, sizeof(si))),
@@ -170,7 +173,8 @@ int main(void)
 	CHECK_ERR("mask size 4 EINVAL",
 		  (errno = 0, syscall(SYS_signalfd4, -1, &set, 4, 0)), EINVAL);
 	CHECK_ERR("a pipe is not a signalfd EINVAL",
-		  (errno = 0, syscall(SYS_signalfd4, p[0], &set, 8, 0)), EINVAL);
+		  (errno = 0, syscall(SYS_signalfd4, p[0], &set, 8, 0)),
+		  EINVAL);
 	CHECK_ERR("closed fd EBADF",
 		  (errno = 0, syscall(SYS_signalfd4, 900, &set, 8, 0)), EBADF);
 	CHECK_ERR("bad mask pointer EFAULT",
