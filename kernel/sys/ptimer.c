@@ -31,6 +31,7 @@
 #define TIMER_ABSTIME  1
 #define SI_TIMER       (-2)
 #define DELAYTIMER_MAX 0x7fffffff
+#define PT_MIN_GAP     100000ULL /* ns between two runs for one timer */
 
 #define SIGEV_SIGNAL	0
 #define SIGEV_NONE	1
@@ -72,10 +73,26 @@ static struct ptimer *pt_find(long id)
 	return timers[id];
 }
 
+/* Counts the expiries up to now and moves expiry past now (an interval
+ * timer) or disarms (a one-shot one); returns how many passed. */
+static uint64_t pt_advance(struct ptimer *p, uint64_t now)
+{
+	if (!p->expiry || now < p->expiry)
+		return 0;
+	if (!p->interval) {
+		p->expiry = 0;
+		return 1;
+	}
+	uint64_t n = (now - p->expiry) / p->interval + 1;
+	if (n > (UINT64_MAX - p->expiry) / p->interval)
+		p->expiry = 0; /* next expiry past the end of time */
+	else
+		p->expiry += n * p->interval;
+	return n;
+}
+
 static void pt_fire(int id, struct ptimer *p, uint64_t count)
 {
-	if (p->notify == SIGEV_NONE)
-		return;
 	if (signal_timer_pending(p->signo, id, false)) {
 		p->overrun += count;
 		return;
@@ -101,24 +118,16 @@ uint64_t ptimer_run(uint64_t now)
 
 	for (int id = 0; id < PT_MAX; id++) {
 		struct ptimer *p = timers[id];
-		if (!p || !p->expiry)
+		/* SIGEV_NONE timers are only looked at (pt_current). */
+		if (!p || !p->expiry || p->notify == SIGEV_NONE)
 			continue;
-		if (now >= p->expiry) {
-			uint64_t n = 1;
-			if (p->interval) {
-				n = (now - p->expiry) / p->interval + 1;
-				if (n > (UINT64_MAX - p->expiry) / p->interval)
-					p->expiry =
-					    0; /* past the end of time */
-				else
-					p->expiry += n * p->interval;
-			} else {
-				p->expiry = 0;
-			}
+		uint64_t n = pt_advance(p, now);
+		if (n)
 			pt_fire(id, p, n);
-		}
+		/* Expiries are counted from the clock, so a tiny interval
+		 * needs no wake-up per period: at most one per PT_MIN_GAP. */
 		if (p->expiry)
-			due = MIN(due, p->expiry);
+			due = MIN(due, MAX(p->expiry, now + PT_MIN_GAP));
 	}
 	return due;
 }
@@ -130,6 +139,8 @@ void ptimer_collect(struct ksiginfo *info)
 
 	if (!p)
 		return; /* deleted since: no overruns to report */
+	/* Periods that passed since the last run count too. */
+	p->overrun += pt_advance(p, clock_monotonic_ns());
 	p->overrun_last = (int)MIN(p->overrun, (uint64_t)DELAYTIMER_MAX);
 	p->overrun = 0;
 	info->a = (uint32_t)id | (uint64_t)(uint32_t)p->overrun_last << 32;
@@ -211,11 +222,13 @@ static void pt_split(uint64_t ns, int64_t *sec, int64_t *nsec)
 	*nsec = (int64_t)(ns % PT_NSEC);
 }
 
-static void pt_current(const struct ptimer *p, struct pt_itimerspec *its)
+static void pt_current(struct ptimer *p, struct pt_itimerspec *its)
 {
 	uint64_t now = clock_monotonic_ns();
 	uint64_t left = 0;
 
+	if (p->notify == SIGEV_NONE)
+		pt_advance(p, now); /* nothing else moves it on */
 	if (p->expiry)
 		left = p->expiry > now ? p->expiry - now : 1;
 	pt_split(left, &its->value_sec, &its->value_nsec);
