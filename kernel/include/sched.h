@@ -56,6 +56,7 @@ struct task {
 	/* Signals (kernel/sys/signal.c). */
 	uint64_t sig_blocked;
 	uint64_t sig_pending;
+	uint64_t sig_private;	 /* of sig_pending: sent to this thread alone */
 	uint64_t sig_saved_mask; /* to restore after sigsuspend/ppoll */
 	bool sig_restore_mask;	 /* sig_saved_mask is set */
 	struct ksiginfo sig_info[64];

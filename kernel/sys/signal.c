@@ -167,11 +167,17 @@ static void info_fill(struct ksiginfo *dst, int sig,
 	dst->signo = sig;
 }
 
-/* Makes sig pending for t and gets t to act on it. */
-static void signal_queue(struct task *t, int sig, const struct ksiginfo *info)
+/* Makes sig pending for t and gets t to act on it; private: sent to t
+ * alone (tgkill, a fault, a SIGEV_THREAD_ID timer), which dies with t. */
+static void signal_queue(struct task *t, int sig, const struct ksiginfo *info,
+			 bool private)
 {
-	if (!(t->sig_pending & SIGBIT(sig)))
+	if (!(t->sig_pending & SIGBIT(sig))) {
 		info_fill(&t->sig_info[sig - 1], sig, info);
+		t->sig_private &= ~SIGBIT(sig);
+		if (private)
+			t->sig_private |= SIGBIT(sig);
+	}
 	t->sig_pending |= SIGBIT(sig);
 	sched_kick(); /* a sigtimedwait may be waiting for it, blocked */
 	signalfd_notify(sig);
@@ -189,7 +195,7 @@ void signal_send_thread(struct task *t, int sig, const struct ksiginfo *info)
 		signal_terminate(sig);
 	if (sig_ignored(sig) && !(t->sig_blocked & SIGBIT(sig)))
 		return;
-	signal_queue(t, sig, info);
+	signal_queue(t, sig, info, true);
 }
 
 void signal_send_process(int sig, const struct ksiginfo *info)
@@ -206,7 +212,7 @@ void signal_send_process(int sig, const struct ksiginfo *info)
 	if (sig_ignored(sig) && t)
 		return;
 	if (t) {
-		signal_queue(t, sig, info);
+		signal_queue(t, sig, info, false);
 		return;
 	}
 	/* Blocked everywhere: the first thread to unblock it takes it. */
@@ -237,14 +243,16 @@ bool signal_fault(int sig, int code, uint64_t addr, uint64_t trapno,
 	t->fault_err = err;
 	t->fault_addr = addr;
 	t->sig_pending &= ~SIGBIT(sig); /* this fault's info wins */
-	signal_queue(t, sig, &info);
+	signal_queue(t, sig, &info, true);
 	return true;
 }
 
 void signal_thread_exit(struct task *t)
 {
+	/* Signals sent to the process go to another thread; those sent to
+	 * this one die with it, as on Linux. */
 	for (int sig = 1; sig <= NSIG; sig++) {
-		if (!(t->sig_pending & SIGBIT(sig)) ||
+		if (!(t->sig_pending & ~t->sig_private & SIGBIT(sig)) ||
 		    (shared_pending & SIGBIT(sig)))
 			continue;
 		shared_info[sig - 1] = t->sig_info[sig - 1];

@@ -301,6 +301,31 @@ static void test_sigev_none(void)
 	syscall(SYS_timer_delete, id);
 }
 
+static void *exit_with_pending(void *arg)
+{
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+	return NULL;
+}
+
+/* What musl's SIGEV_THREAD helper relies on when it exits with its
+ * SIGTIMER still pending: a signal sent to one thread dies with it. */
+static void test_private_pending(void)
+{
+	pthread_t th;
+
+	reset();
+	pthread_create(&th, NULL, exit_with_pending, NULL);
+	pthread_join(th, NULL);
+	sleep_ms(20);
+	CHECK(got_sig == 0, "a thread's own pending signal dies with it");
+}
+
 static atomic_int thread_fired;
 static union sigval thread_value;
 
@@ -403,6 +428,7 @@ int main(void)
 	test_absolute();
 	test_sigev_none();
 	test_sigev_thread();
+	test_private_pending();
 	test_errors();
 	return tap_done("ptimers");
 }
