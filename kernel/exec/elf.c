@@ -184,6 +184,10 @@ static int stack_build(const struct image *exe, const struct image *interp,
 		uenvp[i] = push_bytes(&sp, envp[i], strlen(envp[i]) + 1, &err);
 	for (int i = argc - 1; i >= 0; i--)
 		uargv[i] = push_bytes(&sp, argv[i], strlen(argv[i]) + 1, &err);
+	/* The strings lie in order, argv[0] lowest, each after the last. */
+	uint64_t env_start = envc ? uenvp[0] : platform;
+	proc_set_args(argc ? uargv[0] : env_start, env_start, env_start,
+		      platform);
 	uint8_t rnd[16];
 	random_bytes(rnd, sizeof(rnd));
 	sp = ALIGN_DOWN(sp, 16);

@@ -2,9 +2,12 @@
  * The descriptor table: MAX_FDS slots, each an open file reference and a
  * close-on-exec bit.  One process, so one table; threads share it as with
  * CLONE_FILES.  New descriptors take the lowest free number, as POSIX
- * requires; dup'ed descriptors share one struct file and so one offset.
+ * requires, below RLIMIT_NOFILE's soft limit (EMFILE past it); dup'ed
+ * descriptors share one struct file and so one offset.
  */
 #include "vfs.h"
+
+#include "proc.h"
 
 struct fd_slot {
 	struct file *file;
@@ -26,9 +29,11 @@ struct file *fd_get(int fd)
 
 int fd_install(struct file *f, int min, bool cloexec)
 {
-	if (min < 0 || min >= MAX_FDS)
+	int limit = proc_nofile(); /* RLIMIT_NOFILE's soft limit */
+
+	if (min < 0)
 		return -EINVAL;
-	for (int fd = min; fd < MAX_FDS; fd++) {
+	for (int fd = min; fd < limit; fd++) {
 		if (!fd_table[fd].file) {
 			fd_table[fd].file = f;
 			fd_table[fd].cloexec = cloexec;
@@ -42,7 +47,7 @@ int fd_install_at(int fd, struct file *f, bool cloexec)
 {
 	struct file *old;
 
-	if (fd < 0 || fd >= MAX_FDS)
+	if (fd < 0 || fd >= proc_nofile())
 		return -EBADF;
 	old = fd_table[fd].file;
 	fd_table[fd].file = f;

@@ -62,6 +62,25 @@ void signal_raise_pipe(void);
  * the way to user mode, or through sigreturn when a handler runs. */
 void signal_set_temp_mask(uint64_t mask);
 
+/* Whether timer id's signal sig is pending anywhere (drop: discards
+ * it).  ptimer.c counts an expiry while it is as an overrun. */
+bool signal_timer_pending(int sig, int id, bool drop);
+/* The signals pending for thread t: its own and the process's. */
+uint64_t signal_pending_set(const struct task *t);
+/* Takes the calling thread's next pending signal among allowed (its own
+ * first, then the process's) as delivery would: 0 when none. */
+int signal_take(uint64_t allowed, struct ksiginfo *info);
+
+/* POSIX timers (ptimer.c): fires the due ones and returns the next
+ * expiry (monotonic ns, UINT64_MAX: none); called from the process timer
+ * queue (signal_timers_run). */
+uint64_t ptimer_run(uint64_t now);
+/* Fills a timer signal's si_overrun as it is taken. */
+void ptimer_collect(struct ksiginfo *info);
+
+/* signalfd.c: tells the signalfds watching sig that it became pending. */
+void signalfd_notify(int sig);
+
 /* Ends the program as signal sig would (status 128 + sig), with the
  * usual one-line message. */
 noreturn void signal_terminate(int sig);

@@ -7,6 +7,8 @@
 
 #include "kernel.h"
 
+struct task;
+
 /* Absolute path of the program (what /proc/self/exe points to). */
 const char *proc_exe_path(void);
 
@@ -14,6 +16,22 @@ const char *proc_exe_path(void);
  * command line or sethostname(2) changed it.  At most 64 bytes. */
 const char *proc_hostname(void);
 void proc_set_hostname(const char *name, size_t len);
+
+/* Where exec put the argument and environment strings on the user stack
+ * ([start, end) each), for /proc/self/cmdline and environ. */
+void proc_set_args(uint64_t arg_start, uint64_t arg_end, uint64_t env_start,
+		   uint64_t env_end);
+
+/* Thread t's name (comm, prctl PR_SET_NAME): at most 15 bytes and a NUL;
+ * the program's file name until the program sets one. */
+void proc_comm(const struct task *t, char out[16]);
+
+/* The soft RLIMIT_NOFILE: descriptors from it on are never allocated. */
+int proc_nofile(void);
+
+/* Adds /proc/self/{cmdline,environ,comm,limits} (called by
+ * procfs_system_files). */
+int proc_self_files(void);
 
 /* Ends the program with this status (exit_group); never returns. */
 noreturn void proc_exit(int status);

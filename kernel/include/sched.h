@@ -56,11 +56,14 @@ struct task {
 	/* Signals (kernel/sys/signal.c). */
 	uint64_t sig_blocked;
 	uint64_t sig_pending;
+	uint64_t sig_private;	 /* of sig_pending: sent to this thread alone */
 	uint64_t sig_saved_mask; /* to restore after sigsuspend/ppoll */
 	bool sig_restore_mask;	 /* sig_saved_mask is set */
 	struct ksiginfo sig_info[64];
 	uint64_t ss_sp, ss_size; /* sigaltstack; ss_size 0: disabled */
 	int ss_flags;		 /* SS_AUTODISARM */
+	/* prctl(PR_SET_NAME); empty: the program's file name (proc.c). */
+	char comm[16];
 	/* The last fault's details, for the signal frame's sigcontext. */
 	uint64_t fault_trapno, fault_err, fault_addr;
 

@@ -127,6 +127,7 @@ struct task *sched_spawn(const struct trapframe *tf)
 	t->tid = next_tid++;
 	t->state = TASK_RUNNABLE;
 	t->sig_blocked = current->sig_blocked;
+	memcpy(t->comm, current->comm, sizeof(t->comm));
 	t->all_next = all_tasks;
 	all_tasks = t;
 	nr_tasks++;

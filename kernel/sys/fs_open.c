@@ -5,6 +5,7 @@
 #include "../fs/vfs.h"
 
 #include "mm.h"
+#include "proc.h"
 #include "syscall.h"
 #include "uaccess.h"
 
@@ -164,7 +165,7 @@ static long sys_fcntl(int fd, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (arg >= MAX_FDS) {
+		if (arg >= (unsigned long)proc_nofile()) {
 			r = -EINVAL;
 			break;
 		}

@@ -336,13 +336,10 @@ static void gen_maps(struct gen_buf *g)
 	}
 }
 
-/* The name Linux keeps for the process (comm): the program's file name,
- * cut to 15 bytes. */
+/* The name Linux keeps for the process (comm): its main thread's. */
 static void info_comm(char out[16])
 {
-	const char *exe = proc_exe_path(), *slash = strrchr(exe, '/');
-
-	strlcpy(out, slash ? slash + 1 : exe, 16);
+	proc_comm(sched_find(1), out);
 }
 
 static void gen_status(struct gen_buf *g)
@@ -543,5 +540,5 @@ int procfs_system_files(void)
 		if (r)
 			return r;
 	}
-	return 0;
+	return proc_self_files();
 }

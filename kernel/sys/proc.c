@@ -3,6 +3,8 @@
  * and hostname, getrandom, prctl, and arch_prctl for TLS.  Threads are in
  * thread.c, signals in signal.c, futexes in futex.c.
  */
+#include "../fs/vfs.h"
+
 #include "arch.h"
 #include "proc.h"
 #include "sched.h"
@@ -143,7 +145,11 @@ static long sys_sethostname(const char *name, long len)
 }
 SYSCALL_REGISTER(__NR_sethostname, sethostname, sys_sethostname);
 
-/* Resource limits: reported, and settable within what kiln enforces. */
+/* Resource limits, per process with Linux's defaults.  RLIMIT_NOFILE is
+ * enforced by descriptor allocation (fd.c asks proc_nofile) and its hard
+ * limit cannot pass the descriptor table (Linux's nr_open: EPERM); the
+ * program is root (CAP_SYS_RESOURCE), so other hard limits may rise.
+ * The others are reported and kept. */
 static struct klimit {
 	uint64_t cur, max;
 } limits[RLIM_NLIMITS];
@@ -163,25 +169,38 @@ static void limits_init(void)
 	limits[RLIMIT_SIGPENDING].cur = limits[RLIMIT_SIGPENDING].max = 1024;
 	limits[RLIMIT_MSGQUEUE].cur = limits[RLIMIT_MSGQUEUE].max = 819200;
 	limits[RLIMIT_MEMLOCK].cur = limits[RLIMIT_MEMLOCK].max = 8 << 20;
+	limits[RLIMIT_NICE].cur = limits[RLIMIT_NICE].max = 0;
+	limits[RLIMIT_RTPRIO].cur = limits[RLIMIT_RTPRIO].max = 0;
+}
+
+int proc_nofile(void)
+{
+	limits_init();
+	return (int)MIN(limits[RLIMIT_NOFILE].cur, (uint64_t)MAX_FDS);
 }
 
 static long sys_prlimit64(long pid, unsigned res, const struct klimit *nw,
 			  struct klimit *old)
 {
+	struct klimit n, o;
+
 	limits_init();
-	if (pid != 0 && pid != PID)
-		return -ESRCH;
 	if (res >= RLIM_NLIMITS)
 		return -EINVAL;
-	struct klimit n;
 	if (nw && copy_from_user(&n, nw, sizeof(n)))
 		return -EFAULT;
+	if (pid != 0 && pid != PID)
+		return -ESRCH;
 	if (nw && n.cur > n.max)
 		return -EINVAL;
-	if (old && copy_to_user(old, &limits[res], sizeof(*old)))
-		return -EFAULT;
+	if (nw && res == RLIMIT_NOFILE && n.max > MAX_FDS)
+		return -EPERM;
+	o = limits[res];
 	if (nw)
 		limits[res] = n;
+	/* Set even if the old value cannot be written back, as Linux. */
+	if (old && copy_to_user(old, &o, sizeof(o)))
+		return -EFAULT;
 	return 0;
 }
 SYSCALL_REGISTER(__NR_prlimit64, prlimit64, sys_prlimit64);
@@ -197,6 +216,135 @@ static long sys_setrlimit(unsigned res, const struct klimit *nw)
 	return sys_prlimit64(0, res, nw, NULL);
 }
 SYSCALL_REGISTER(__NR_setrlimit, setrlimit, sys_setrlimit);
+
+/* /proc/self/limits, Linux's table. */
+static void gen_limits(struct gen_buf *g)
+{
+	static const char *const names[RLIM_NLIMITS][2] = {
+	    {"Max cpu time", "seconds"},     {"Max file size", "bytes"},
+	    {"Max data size", "bytes"},	     {"Max stack size", "bytes"},
+	    {"Max core file size", "bytes"}, {"Max resident set", "bytes"},
+	    {"Max processes", "processes"},  {"Max open files", "files"},
+	    {"Max locked memory", "bytes"},  {"Max address space", "bytes"},
+	    {"Max file locks", "locks"},     {"Max pending signals", "signals"},
+	    {"Max msgqueue size", "bytes"},  {"Max nice priority", NULL},
+	    {"Max realtime priority", NULL}, {"Max realtime timeout", "us"},
+	};
+
+	limits_init();
+	gen_printf(g, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit",
+		   "Hard Limit", "Units");
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		char cur[24], max[24];
+		snprintf(cur, sizeof(cur), "%lu", limits[i].cur);
+		snprintf(max, sizeof(max), "%lu", limits[i].max);
+		gen_printf(g, "%-25s %-20s %-20s ", names[i][0],
+			   limits[i].cur == RLIM_INFINITY ? "unlimited" : cur,
+			   limits[i].max == RLIM_INFINITY ? "unlimited" : max);
+		if (names[i][1])
+			gen_printf(g, "%-10s", names[i][1]);
+		gen_append(g, "\n", 1);
+	}
+}
+
+/* ---- arguments, environment, name ---- */
+
+static uint64_t args_start, args_end, envs_start, envs_end;
+
+void proc_set_args(uint64_t arg_start, uint64_t arg_end, uint64_t env_start,
+		   uint64_t env_end)
+{
+	args_start = arg_start;
+	args_end = arg_end;
+	envs_start = env_start;
+	envs_end = env_end;
+}
+
+/* Appends user memory [start, end) to g; with to_nul, stops after the
+ * first NUL.  Returns whether a NUL was seen.  Read from the program's
+ * memory as Linux does, so what the program wrote there shows. */
+static bool gen_user(struct gen_buf *g, uint64_t start, uint64_t end,
+		     bool to_nul)
+{
+	char chunk[256];
+
+	while (start < end) {
+		size_t n = MIN(end - start, sizeof(chunk));
+		if (copy_from_user(chunk, (const void *)start, n))
+			return true; /* unmapped: nothing more to show */
+		if (to_nul) {
+			size_t z = strnlen(chunk, n);
+			if (z < n) {
+				gen_append(g, chunk, z + 1);
+				return true;
+			}
+		}
+		gen_append(g, chunk, n);
+		start += n;
+	}
+	return false;
+}
+
+static void gen_cmdline(struct gen_buf *g)
+{
+	char last = 0;
+
+	if (args_end <= args_start)
+		return;
+	gen_user(g, args_start, args_end, false);
+	if (g->len)
+		last = g->data[g->len - 1];
+	/* A program that wrote over its arguments (setproctitle) may run
+	 * into the environment: Linux shows up to the first NUL there. */
+	if (last && envs_end > envs_start)
+		gen_user(g, envs_start, envs_end, true);
+}
+
+static void gen_environ(struct gen_buf *g)
+{
+	if (envs_end > envs_start)
+		gen_user(g, envs_start, envs_end, false);
+}
+
+void proc_comm(const struct task *t, char out[16])
+{
+	if (t && t->comm[0]) {
+		memcpy(out, t->comm, 16);
+		out[15] = 0;
+		return;
+	}
+	const char *exe = proc_exe_path(), *slash = strrchr(exe, '/');
+	strlcpy(out, slash ? slash + 1 : exe, 16);
+}
+
+static void gen_comm(struct gen_buf *g)
+{
+	char comm[16];
+
+	/* The process's name is its main thread's. */
+	proc_comm(sched_find(1), comm);
+	gen_printf(g, "%s\n", comm);
+}
+
+int proc_self_files(void)
+{
+	static const struct {
+		const char *path;
+		void (*gen)(struct gen_buf *g);
+	} files[] = {
+	    {"/proc/self/cmdline", gen_cmdline},
+	    {"/proc/self/environ", gen_environ},
+	    {"/proc/self/comm", gen_comm},
+	    {"/proc/self/limits", gen_limits},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int r = procfs_add_file(files[i].path, files[i].gen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
 
 static long sys_getrandom(void *buf, size_t len, unsigned flags)
 {
@@ -217,17 +365,41 @@ static long sys_getrandom(void *buf, size_t len, unsigned flags)
 }
 SYSCALL_REGISTER(__NR_getrandom, getrandom, sys_getrandom);
 
+static bool no_new_privs;
+
 static long sys_prctl(int option, unsigned long a2)
 {
+	struct task *t = current;
+	char name[16];
+
 	switch (option) {
-	case 15: /* PR_SET_NAME */
-	case 16: /* PR_GET_NAME */
-		if (option == 16)
-			return copy_to_user((void *)a2, "kiln\0", 5) ? -EFAULT
-								     : 0;
+	case 15: /* PR_SET_NAME: up to 15 bytes, the rest cut */
+		if (strncpy_from_user(name, (const char *)a2, sizeof(name)) ==
+		    -EFAULT)
+			return -EFAULT;
+		name[15] = 0; /* a longer name is cut, as on Linux */
+		memcpy(t->comm, name, sizeof(name));
+		if (!t->comm[0]) /* "" is a name, not "unset" */
+			t->comm[1] = 1;
 		return 0;
-	case 38: /* PR_SET_NO_NEW_PRIVS */
+	case 16: /* PR_GET_NAME */
+		proc_comm(t, name);
+		return copy_to_user((void *)a2, name, sizeof(name)) ? -EFAULT
+								    : 0;
+	case 23: /* PR_CAPBSET_READ: root keeps every capability */
+		return a2 <= 40 /* CAP_LAST_CAP */ ? 1 : -EINVAL;
+	case 38: /* PR_SET_NO_NEW_PRIVS: kept, nothing to exec anyway */
+		if (a2 != 1)
+			return -EINVAL;
+		no_new_privs = true;
+		return 0;
+	case 39: /* PR_GET_NO_NEW_PRIVS */
+		return no_new_privs;
 	case 4:	 /* PR_SET_DUMPABLE */
+	case 1:	 /* PR_SET_PDEATHSIG: the parent is the VM, never dies first */
+	case 36: /* PR_SET_CHILD_SUBREAPER: no children */
+		return 0;
+	case 21: /* PR_GET_SECCOMP: no filter */
 		return 0;
 	case 3: /* PR_GET_DUMPABLE */
 		return 1;

@@ -64,6 +64,7 @@
 
 #define SI_USER	  0
 #define SI_KERNEL 0x80
+#define SI_TIMER  (-2)
 #define SI_TKILL  (-6)
 
 #define UC_SIGCONTEXT_SS     2
@@ -166,13 +167,20 @@ static void info_fill(struct ksiginfo *dst, int sig,
 	dst->signo = sig;
 }
 
-/* Makes sig pending for t and gets t to act on it. */
-static void signal_queue(struct task *t, int sig, const struct ksiginfo *info)
+/* Makes sig pending for t and gets t to act on it; private: sent to t
+ * alone (tgkill, a fault, a SIGEV_THREAD_ID timer), which dies with t. */
+static void signal_queue(struct task *t, int sig, const struct ksiginfo *info,
+			 bool private)
 {
-	if (!(t->sig_pending & SIGBIT(sig)))
+	if (!(t->sig_pending & SIGBIT(sig))) {
 		info_fill(&t->sig_info[sig - 1], sig, info);
+		t->sig_private &= ~SIGBIT(sig);
+		if (private)
+			t->sig_private |= SIGBIT(sig);
+	}
 	t->sig_pending |= SIGBIT(sig);
 	sched_kick(); /* a sigtimedwait may be waiting for it, blocked */
+	signalfd_notify(sig);
 	if (t->sig_blocked & SIGBIT(sig))
 		return;
 	if (sig_kills(sig))
@@ -187,7 +195,7 @@ void signal_send_thread(struct task *t, int sig, const struct ksiginfo *info)
 		signal_terminate(sig);
 	if (sig_ignored(sig) && !(t->sig_blocked & SIGBIT(sig)))
 		return;
-	signal_queue(t, sig, info);
+	signal_queue(t, sig, info, true);
 }
 
 void signal_send_process(int sig, const struct ksiginfo *info)
@@ -204,7 +212,7 @@ void signal_send_process(int sig, const struct ksiginfo *info)
 	if (sig_ignored(sig) && t)
 		return;
 	if (t) {
-		signal_queue(t, sig, info);
+		signal_queue(t, sig, info, false);
 		return;
 	}
 	/* Blocked everywhere: the first thread to unblock it takes it. */
@@ -212,6 +220,7 @@ void signal_send_process(int sig, const struct ksiginfo *info)
 		info_fill(&shared_info[sig - 1], sig, info);
 	shared_pending |= SIGBIT(sig);
 	sched_kick();
+	signalfd_notify(sig);
 }
 
 void signal_raise_pipe(void)
@@ -234,14 +243,16 @@ bool signal_fault(int sig, int code, uint64_t addr, uint64_t trapno,
 	t->fault_err = err;
 	t->fault_addr = addr;
 	t->sig_pending &= ~SIGBIT(sig); /* this fault's info wins */
-	signal_queue(t, sig, &info);
+	signal_queue(t, sig, &info, true);
 	return true;
 }
 
 void signal_thread_exit(struct task *t)
 {
+	/* Signals sent to the process go to another thread; those sent to
+	 * this one die with it, as on Linux. */
 	for (int sig = 1; sig <= NSIG; sig++) {
-		if (!(t->sig_pending & SIGBIT(sig)) ||
+		if (!(t->sig_pending & ~t->sig_private & SIGBIT(sig)) ||
 		    (shared_pending & SIGBIT(sig)))
 			continue;
 		shared_info[sig - 1] = t->sig_info[sig - 1];
@@ -268,9 +279,46 @@ static int signal_dequeue(uint64_t allowed, struct ksiginfo *info)
 		int sig = __builtin_ctzll(ready) + 1;
 		*sets[i] &= ~SIGBIT(sig);
 		*info = infos[i][sig - 1];
+		if (info->code == SI_TIMER)
+			ptimer_collect(info);
 		return sig;
 	}
 	return 0;
+}
+
+/* Whether one of sig's pending slots holds timer id's signal; drop
+ * discards it. */
+static bool timer_slot(uint64_t *set, struct ksiginfo *info, int sig, int id,
+		       bool drop)
+{
+	if (!(*set & SIGBIT(sig)) || info->code != SI_TIMER ||
+	    (uint32_t)info->a != (uint32_t)id)
+		return false;
+	if (drop)
+		*set &= ~SIGBIT(sig);
+	return true;
+}
+
+bool signal_timer_pending(int sig, int id, bool drop)
+{
+	if (!sig_valid(sig))
+		return false;
+	bool found =
+	    timer_slot(&shared_pending, &shared_info[sig - 1], sig, id, drop);
+	for (struct task *t = sched_first(); t; t = t->all_next)
+		found |= timer_slot(&t->sig_pending, &t->sig_info[sig - 1], sig,
+				    id, drop);
+	return found;
+}
+
+uint64_t signal_pending_set(const struct task *t)
+{
+	return t->sig_pending | shared_pending;
+}
+
+int signal_take(uint64_t allowed, struct ksiginfo *info)
+{
+	return signal_dequeue(allowed & ~UNBLOCKABLE, info);
 }
 
 static bool in_sig_stack(const struct task *t, uint64_t sp)
@@ -814,7 +862,8 @@ uint64_t signal_timers_run(uint64_t now)
 		}
 		signal_send_process(KSIGALRM, NULL);
 	}
-	return itimer_next ? itimer_next : UINT64_MAX;
+	uint64_t due = ptimer_run(now); /* the POSIX timers (ptimer.c) */
+	return MIN(due, itimer_next ? itimer_next : UINT64_MAX);
 }
 
 static uint64_t tv_ns(const struct ktimeval *tv)

@@ -222,6 +222,7 @@ void console_write(const char *buf, size_t n);
 void random_bytes(void *buf, size_t n);
 uint64_t clock_monotonic_ns(void);
 uint64_t clock_realtime_ns(void);
+int proc_nofile(void);
 
 static const char *exe_path = "/bin/prog";
 static char *console_buf;
@@ -230,6 +231,12 @@ static size_t console_len;
 const char *proc_exe_path(void)
 {
 	return exe_path;
+}
+
+/* RLIMIT_NOFILE: the whole table (1024, MAX_FDS), as by default. */
+int proc_nofile(void)
+{
+	return 1024;
 }
 
 void kfs_set_exe(const char *path)
