@@ -3,13 +3,15 @@
 // many goroutines answering at once over several threads while one
 // goroutine spins in user mode without ever making a syscall (so only
 // preemption lets the others run).  Usage: httpd [ADDR] (default :8080).
-//   GET /          "hello from go on kiln\n"
-//   GET /sum?n=N   the sum 0+1+...+N-1, computed by N goroutines
-//   GET /sleep     answers after 100 ms (timers while serving)
+//
+//	GET /          "hello from go on kiln\n"
+//	GET /sum?n=N   the sum 0+1+...+N-1, computed by N goroutines
+//	GET /sleep     answers after 100 ms (timers while serving)
 package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -59,8 +61,15 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 		fmt.Fprintln(w, "slept")
 	})
+	// "serving" only once the socket listens: the tests connect as
+	// soon as they see it.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Println("go-httpd:", err)
+		os.Exit(1)
+	}
 	fmt.Println("go-httpd: serving on", addr)
-	if err := http.ListenAndServe(addr, nil); err != nil {
+	if err := http.Serve(ln, nil); err != nil {
 		fmt.Println("go-httpd:", err)
 		os.Exit(1)
 	}
