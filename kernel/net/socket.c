@@ -206,16 +206,8 @@ static bool sock_addr_local(uint32_t addr)
 	return false;
 }
 
-/* An iovec walk for copying in or out piece by piece. */
-struct sock_iter {
-	const struct iovec *iov;
-	int cnt, idx;
-	size_t off;
-	bool user;
-};
-
-static void iter_init(struct sock_iter *it, const struct iovec *iov, int cnt,
-		      bool user)
+void sock_iter_init(struct sock_iter *it, const struct iovec *iov, int cnt,
+		    bool user)
 {
 	it->iov = iov;
 	it->cnt = cnt;
@@ -224,10 +216,7 @@ static void iter_init(struct sock_iter *it, const struct iovec *iov, int cnt,
 	it->user = user;
 }
 
-/* Copies n bytes between buf and the iovecs at the iterator's position:
- * into them when out, out of them otherwise.  0, or -EFAULT (then nothing
- * is known about how much was copied). */
-static int iter_copy(struct sock_iter *it, void *buf, size_t n, bool out)
+int sock_iter_copy(struct sock_iter *it, void *buf, size_t n, bool out)
 {
 	uint8_t *p = buf;
 
@@ -253,12 +242,12 @@ static int iter_copy(struct sock_iter *it, void *buf, size_t n, bool out)
 
 static int iter_out(struct sock_iter *it, const void *src, size_t n)
 {
-	return iter_copy(it, (void *)src, n, true);
+	return sock_iter_copy(it, (void *)src, n, true);
 }
 
 static int iter_in(struct sock_iter *it, void *dst, size_t n)
 {
-	return iter_copy(it, dst, n, false);
+	return sock_iter_copy(it, dst, n, false);
 }
 
 /* ---- TCP callbacks (run inside lwIP) ---- */
@@ -989,7 +978,7 @@ static ssize_t sock_tcp_send(struct sock *s, struct file *f,
 	r = sock_tcp_send_error(s);
 	if (r)
 		return r;
-	iter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	while (done < total) {
 		if (s->error || s->wr_shut || !s->tcp ||
 		    s->state != SS_CONNECTED) {
@@ -1079,7 +1068,7 @@ static ssize_t sock_udp_send(struct sock *s, const struct iovec *iov, int cnt,
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)total, PBUF_RAM);
 	if (!p)
 		return -ENOBUFS;
-	iter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	if (iter_in(&it, p->payload, total)) {
 		pbuf_free(p);
 		return -EFAULT;
@@ -1202,7 +1191,7 @@ static ssize_t sock_tcp_recv(struct sock *s, struct file *f,
 		return -EAGAIN;
 	if (s->state == SS_NEW || s->state == SS_LISTEN)
 		return -ENOTCONN;
-	iter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	if (total == 0)
 		return 0;
 	for (;;) {
@@ -1278,7 +1267,7 @@ static ssize_t sock_udp_recv_dgram(struct sock *s, struct file *f,
 	d = s->dg_head;
 	len = d->p->tot_len;
 	want = MIN(len, total);
-	iter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	for (struct pbuf *q = d->p; q && done < want; q = q->next) {
 		size_t c = MIN((size_t)q->len, want - done);
 		if (iter_out(&it, q->payload, c))

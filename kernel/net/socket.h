@@ -22,6 +22,22 @@
 
 struct file;
 
+/* An iovec walk for copying a message in or out piece by piece (TCP/UDP
+ * in socket.c, AF_UNIX in unix.c). */
+struct sock_iter {
+	const struct iovec *iov;
+	int cnt, idx;
+	size_t off;
+	bool user;
+};
+
+void sock_iter_init(struct sock_iter *it, const struct iovec *iov, int cnt,
+		    bool user);
+/* Copies n bytes between buf and the iovecs at the iterator's position:
+ * into them when out, out of them otherwise.  0, or -EFAULT (then nothing
+ * is known about how much was copied). */
+int sock_iter_copy(struct sock_iter *it, void *buf, size_t n, bool out);
+
 /* The parts of Linux's socket ABI that its uapi headers leave to libc. */
 #define AF_UNSPEC      0
 #define AF_UNIX	       1

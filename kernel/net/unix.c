@@ -186,50 +186,6 @@ static bool unix_nonblock(const struct file *f, int flags)
 	return (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 }
 
-/* An iovec walk for copying in or out piece by piece. */
-struct unix_iter {
-	const struct iovec *iov;
-	int cnt, idx;
-	size_t off;
-	bool user;
-};
-
-static void uiter_init(struct unix_iter *it, const struct iovec *iov, int cnt,
-		       bool user)
-{
-	it->iov = iov;
-	it->cnt = cnt;
-	it->idx = 0;
-	it->off = 0;
-	it->user = user;
-}
-
-/* Copies n bytes between buf and the iovecs (into them when out); 0 or
- * -EFAULT. */
-static int uiter_copy(struct unix_iter *it, void *buf, size_t n, bool out)
-{
-	uint8_t *p = buf;
-
-	while (n) {
-		if (it->idx >= it->cnt)
-			return -EFAULT;
-		const struct iovec *v = &it->iov[it->idx];
-		size_t c = MIN(n, v->iov_len - it->off);
-		uint8_t *u = (uint8_t *)v->iov_base + it->off;
-		if (c && (out ? fs_copy_out(u, p, c, it->user)
-			      : fs_copy_in(p, u, c, it->user)))
-			return -EFAULT;
-		p += c;
-		n -= c;
-		it->off += c;
-		if (it->off == v->iov_len) {
-			it->idx++;
-			it->off = 0;
-		}
-	}
-	return 0;
-}
-
 /* ---- creation and lifetime ---- */
 
 static struct unix_sock *unix_alloc(int type)
@@ -915,7 +871,7 @@ free_buf:
 
 /* A message of len bytes from the iterator, from sender s; NULL and *err
  * on failure. */
-static struct unix_msg *msg_make(struct unix_sock *s, struct unix_iter *it,
+static struct unix_msg *msg_make(struct unix_sock *s, struct sock_iter *it,
 				 size_t len, struct unix_scm *scm, int *err)
 {
 	struct unix_msg *m = kmalloc(sizeof(*m) + len);
@@ -925,7 +881,7 @@ static struct unix_msg *msg_make(struct unix_sock *s, struct unix_iter *it,
 		return NULL;
 	}
 	memset(m, 0, sizeof(*m));
-	if (len && uiter_copy(it, m->data, len, false)) {
+	if (len && sock_iter_copy(it, m->data, len, false)) {
 		kfree(m);
 		*err = -EFAULT;
 		return NULL;
@@ -987,11 +943,11 @@ static ssize_t unix_send_stream(struct file *f, struct unix_sock *s,
 				const struct iovec *iov, int cnt, size_t total,
 				int flags, struct unix_scm *scm, bool user)
 {
-	struct unix_iter it;
+	struct sock_iter it;
 	size_t done = 0;
 	int err;
 
-	uiter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	for (;;) {
 		struct unix_sock *t = s->peer;
 		if (!t)
@@ -1031,7 +987,7 @@ static ssize_t unix_send_record(struct file *f, struct unix_sock *s,
 				int cnt, size_t total, int flags,
 				struct unix_scm *scm, bool user)
 {
-	struct unix_iter it;
+	struct sock_iter it;
 	int err;
 
 	if (total > (size_t)s->sndbuf - 32)
@@ -1057,7 +1013,7 @@ static ssize_t unix_send_record(struct file *f, struct unix_sock *s,
 		if (r)
 			return unix_wait_error(r, s->sndtimeo);
 	}
-	uiter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	struct unix_msg *m = msg_make(s, &it, total, scm, &err);
 	if (!m)
 		return err;
@@ -1266,7 +1222,7 @@ static int unix_recv_wait(struct file *f, struct unix_sock *s, int flags)
 }
 
 static ssize_t unix_recv_stream(struct file *f, struct unix_sock *s,
-				struct unix_iter *it, size_t total, int flags,
+				struct sock_iter *it, size_t total, int flags,
 				struct unix_ctl *c)
 {
 	bool peek = flags & MSG_PEEK;
@@ -1295,7 +1251,7 @@ static ssize_t unix_recv_stream(struct file *f, struct unix_sock *s,
 		if (copied && m->nfds)
 			break; /* files start a new read, as on Linux */
 		size_t n = MIN(m->len - m->off, total - copied);
-		if (n && uiter_copy(it, m->data + m->off, n, true)) {
+		if (n && sock_iter_copy(it, m->data + m->off, n, true)) {
 			if (copied)
 				break;
 			return -EFAULT;
@@ -1309,7 +1265,7 @@ static ssize_t unix_recv_stream(struct file *f, struct unix_sock *s,
 			struct unix_msg *p = m->next;
 			while (!had_fds && p && copied < total && !p->nfds) {
 				size_t pn = MIN(p->len, total - copied);
-				if (pn && uiter_copy(it, p->data, pn, true))
+				if (pn && sock_iter_copy(it, p->data, pn, true))
 					break;
 				copied += pn;
 				p = p->next;
@@ -1335,7 +1291,7 @@ static ssize_t unix_recv_stream(struct file *f, struct unix_sock *s,
 }
 
 static ssize_t unix_recv_record(struct file *f, struct unix_sock *s,
-				struct unix_iter *it, size_t total, int flags,
+				struct sock_iter *it, size_t total, int flags,
 				struct unix_ctl *c, uint8_t *from, int *fromlen)
 {
 	bool peek = flags & MSG_PEEK;
@@ -1351,7 +1307,7 @@ static ssize_t unix_recv_record(struct file *f, struct unix_sock *s,
 		return r;
 	m = s->rx_head;
 	n = MIN(m->len, total);
-	if (n && uiter_copy(it, m->data, n, true))
+	if (n && sock_iter_copy(it, m->data, n, true))
 		return -EFAULT;
 	if (n < m->len)
 		*c->oflags |= MSG_TRUNC;
@@ -1377,12 +1333,12 @@ static ssize_t unix_recv(struct file *f, const struct iovec *iov, int cnt,
 			 struct unix_ctl *c, bool user)
 {
 	struct unix_sock *s = f->priv;
-	struct unix_iter it;
+	struct sock_iter it;
 	ssize_t r;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	uiter_init(&it, iov, cnt, user);
+	sock_iter_init(&it, iov, cnt, user);
 	if (s->type != SOCK_STREAM)
 		return unix_recv_record(f, s, &it, total, flags, c, from,
 					fromlen);
