@@ -255,6 +255,10 @@ extern const struct file_ops reg_fops;
 extern const struct file_ops dir_fops;
 extern const struct file_ops path_fops;
 
+/* getattr of an anonymous inode (eventfd, epoll, timerfd, signalfd), as
+ * Linux's: mode 0600 without a file type. */
+int fs_anon_getattr(struct file *f, struct kstat *st);
+
 /* Copy to or from user or kernel memory; 0 or -EFAULT. */
 int fs_copy_out(void *dst, const void *src, size_t n, bool user);
 int fs_copy_in(void *dst, const void *src, size_t n, bool user);

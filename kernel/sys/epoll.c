@@ -233,17 +233,6 @@ static unsigned int epoll_poll(struct file *f)
 	return 0;
 }
 
-static int epoll_getattr(struct file *f, struct kstat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->dev_minor = 13; /* anonymous inodes, as eventfd */
-	st->ino = 1;
-	st->nlink = 1;
-	st->mode = 0600;
-	st->blksize = PAGE_SIZE;
-	return 0;
-}
-
 static void epoll_release(struct file *f)
 {
 	struct eventpoll *ep = f->priv;
@@ -256,7 +245,7 @@ static void epoll_release(struct file *f)
 }
 
 static const struct file_ops epoll_fops = {
-    .getattr = epoll_getattr,
+    .getattr = fs_anon_getattr,
     .poll = epoll_poll,
     .release = epoll_release,
 };

@@ -105,18 +105,6 @@ static unsigned int eventfd_poll(struct file *f)
 	return mask;
 }
 
-/* An anonymous inode as Linux's: mode 0600 without a file type. */
-static int eventfd_getattr(struct file *f, struct kstat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->dev_minor = 13;
-	st->ino = 1;
-	st->nlink = 1;
-	st->mode = 0600;
-	st->blksize = PAGE_SIZE;
-	return 0;
-}
-
 static void eventfd_release(struct file *f)
 {
 	file_watch_release(f);
@@ -126,7 +114,7 @@ static void eventfd_release(struct file *f)
 static const struct file_ops eventfd_fops = {
     .read = eventfd_read,
     .write = eventfd_write,
-    .getattr = eventfd_getattr,
+    .getattr = fs_anon_getattr,
     .poll = eventfd_poll,
     .release = eventfd_release,
 };

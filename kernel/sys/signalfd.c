@@ -156,18 +156,6 @@ static unsigned int sfd_poll(struct file *f)
 						       : 0;
 }
 
-/* An anonymous inode as Linux's: mode 0600 without a file type. */
-static int sfd_getattr(struct file *f, struct kstat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->dev_minor = 13;
-	st->ino = 1;
-	st->nlink = 1;
-	st->mode = 0600;
-	st->blksize = PAGE_SIZE;
-	return 0;
-}
-
 static void sfd_release(struct file *f)
 {
 	struct signalfd *s = f->priv;
@@ -185,7 +173,7 @@ static void sfd_release(struct file *f)
 /* No write op: write(2) on a signalfd is EINVAL, as on Linux. */
 static const struct file_ops sfd_fops = {
     .read = sfd_read,
-    .getattr = sfd_getattr,
+    .getattr = fs_anon_getattr,
     .poll = sfd_poll,
     .release = sfd_release,
 };

@@ -145,18 +145,6 @@ static unsigned int tfd_poll(struct file *f)
 	return tfd_fired(f->priv) ? POLLIN | POLLRDNORM : 0;
 }
 
-/* An anonymous inode as Linux's: mode 0600 without a file type. */
-static int tfd_getattr(struct file *f, struct kstat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->dev_minor = 13;
-	st->ino = 1;
-	st->nlink = 1;
-	st->mode = 0600;
-	st->blksize = PAGE_SIZE;
-	return 0;
-}
-
 static void tfd_release(struct file *f)
 {
 	struct timerfd *t = f->priv;
@@ -174,7 +162,7 @@ static void tfd_release(struct file *f)
 /* No write op: write(2) on a timerfd is EINVAL, as on Linux. */
 static const struct file_ops tfd_fops = {
     .read = tfd_read,
-    .getattr = tfd_getattr,
+    .getattr = fs_anon_getattr,
     .poll = tfd_poll,
     .release = tfd_release,
 };
