@@ -1,6 +1,8 @@
 #!/bin/sh
-# A full disk in kilnd's image store: the state directory is a 3 MiB
-# tmpfs.  Loading an image that does not fit is a 507 with a message
+# A full disk in kilnd's image store: the state directory is a small
+# tmpfs, sized from the big image's archive so that the archive's upload
+# fits but its blobs do not fit beside it (the kernel's size moves the
+# archive's, so a fixed size would leave either case to chance).  Loading an image that does not fit is a 507 with a message
 # that says so, whether the upload itself or the blobs ran out of room;
 # nothing partial is left in the store (every blob there is whole and
 # verified), and kilnd keeps serving: a smaller image still loads and
@@ -10,8 +12,19 @@ KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
 . "$KILN_ROOT/tests/e2e/daemon.inc"
 
+# The big archive first: the tmpfs is its size, 768 KiB for the small
+# image, the database and the logs, and a quarter of it again; its blobs
+# (about as large) then never fit while its upload is still there.
 mkdir -p "$KD_STATE"
-if ! mount -t tmpfs -o size=3m kilntest "$KD_STATE"; then
+if ! "$KILN" build -o "$KD_IMAGES/big.tar" -t big:1 /bin/sleep 1 \
+	>"$KILN_TEST_TMP/big.out" 2>&1; then
+	test_fail "$SCENARIO: setup" "kiln build of big:1 failed: $(head -n 1 "$KILN_TEST_TMP/big.out")"
+	exit 0
+fi
+big=$(stat -c %s "$KD_IMAGES/big.tar")
+big_k=$(((big + 1023) / 1024))
+tmpfs_k=$((big_k + 768 + big_k / 4))
+if ! mount -t tmpfs -o "size=${tmpfs_k}k" kilntest "$KD_STATE"; then
 	test_fail "$SCENARIO: tmpfs" "cannot mount a tmpfs (need root)"
 	exit 0
 fi
@@ -32,14 +45,12 @@ blobs_verified() {
 
 check_begin "setup: a small and a big image archive"
 kd_build small:1 examples/hello
-"$KILN" build -o "$KD_IMAGES/big.tar" -t big:1 /bin/sleep 1 >/dev/null 2>&1 ||
-	fail_because "kiln build of big:1 failed"
-big=$(stat -c %s "$KD_IMAGES/big.tar")
+echo "big.tar: $big bytes; tmpfs: $tmpfs_k KiB" >>"$CHECK_LOG"
 [ "$big" -gt 1500000 ] || fail_because "big.tar is only $big bytes"
 check_end
 
 check_begin "an upload larger than the free space: 507"
-head -c 4000000 /dev/urandom >"$KILN_TEST_TMP/huge.tar"
+head -c $(((tmpfs_k + 1024) * 1024)) /dev/urandom >"$KILN_TEST_TMP/huge.tar"
 k load -i "$KILN_TEST_TMP/huge.tar"
 want_status 1
 want_one_error "cannot store the upload in '.*/tmp': No space left on device \(free some space, e.g. 'kiln rmi'\)"
@@ -76,7 +87,7 @@ k rmi small:1
 want_status 0
 df "$KD_STATE" >>"$CHECK_LOG"
 k load -i "$KD_IMAGES/big.tar"
-# 3 MiB holds the upload or the blobs, not both at once: still 507, but
+# The tmpfs holds the upload or the blobs, not both at once: still 507, but
 # now for the blobs (the upload fit), and again nothing partial.
 want_status 1
 out=$(blobs_verified) || fail_because "$out"
