@@ -62,6 +62,15 @@ static inline uint64_t vvar_mul_shift32(uint64_t a, uint64_t m)
 	return (uint64_t)(((unsigned __int128)a * m) >> 32);
 }
 
+/* TSC ticks from stamp to tsc.  A TSC read behind the stamp (possible
+ * where the TSC is itself emulated, as under nested KVM) counts as no
+ * time: unsigned, the difference would wrap to centuries, and one such
+ * read would put every deadline computed from it out of reach. */
+static inline uint64_t vvar_ticks_since(uint64_t tsc, uint64_t stamp)
+{
+	return tsc > stamp ? tsc - stamp : 0;
+}
+
 /* Nanoseconds since boot from the page's data (0 in VVAR_MODE_SYSCALL).
  * Reads go through volatile: the hypervisor and the kernel write the page
  * behind the compiler's back. */
@@ -74,7 +83,8 @@ static inline uint64_t vvar_monotonic_ns(const volatile struct vvar *v)
 		do {
 			ver = p->version;
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			uint64_t d = vvar_rdtsc() - p->tsc_timestamp;
+			uint64_t d =
+			    vvar_ticks_since(vvar_rdtsc(), p->tsc_timestamp);
 			int8_t shift = p->tsc_shift;
 			if (shift < 0)
 				d >>= -shift;
@@ -87,7 +97,8 @@ static inline uint64_t vvar_monotonic_ns(const volatile struct vvar *v)
 		return ns;
 	}
 	if (v->mode == VVAR_MODE_TSC)
-		return vvar_mul_shift32(vvar_rdtsc() - v->tsc0, v->tsc_mult);
+		return vvar_mul_shift32(vvar_ticks_since(vvar_rdtsc(), v->tsc0),
+					v->tsc_mult);
 	return 0;
 }
 
