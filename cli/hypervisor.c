@@ -46,11 +46,6 @@
 #include "cli.h"
 #include "kiln/abi.h"
 
-/* QEMU's stderr kept for the error report; more is dropped. */
-#define HV_STDERR_MAX 16384
-/* Bytes of COM2 kept; the record is a dozen bytes. */
-#define HV_RECORD_MAX 256
-
 static volatile sig_atomic_t hv_signal;	 /* first signal received */
 static volatile sig_atomic_t hv_signals; /* how many */
 /* 0: no child yet (a signal exits at once); > 0: running child to stop;
@@ -349,16 +344,14 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 {
 	/* ex is a socketpair: COM2 goes both ways (lib/hv.c) */
 	int con[2] = {-1, -1}, ex[2] = {-1, -1}, er[2] = {-1, -1};
-	char rec[HV_RECORD_MAX], *errbuf = NULL;
-	size_t nrec = 0, nerr = 0;
+	struct hv_qemu_out *out = calloc(1, sizeof(*out));
 	struct strv argv = {0};
 	int status = KILN_EXIT_MONITOR, broken = 0, timed_out = 0, st;
 	int64_t deadline = 0;
 	struct hv_tty tty;
 	pid_t pid;
 
-	errbuf = malloc(HV_STDERR_MAX);
-	if (errbuf == NULL || pipe2(con, O_CLOEXEC) < 0 ||
+	if (out == NULL || pipe2(con, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ex) < 0 ||
 	    pipe2(er, O_CLOEXEC) < 0) {
 		cli_error("cannot set up QEMU's pipes: %s", strerror(errno));
@@ -436,20 +429,9 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 			}
 			if (i == 0) {
 				hv_copy_out(buf, (size_t)n, &broken);
-			} else if (i == 1) {
-				size_t take = (size_t)n;
-				if (take > sizeof(rec) - nrec)
-					take = sizeof(rec) - nrec;
-				memcpy(rec + nrec, buf, take);
-				nrec += take;
-				if (!hv_com2_ready && hv_stop_ready(rec, nrec))
-					hv_com2_ready = 1;
 			} else {
-				size_t take = (size_t)n;
-				if (take > HV_STDERR_MAX - nerr)
-					take = HV_STDERR_MAX - nerr;
-				memcpy(errbuf + nerr, buf, take);
-				nerr += take;
+				hv_qemu_keep(out, i == 1, buf, (size_t)n);
+				hv_com2_ready = out->ready;
 			}
 		}
 	}
@@ -466,13 +448,13 @@ int hypervisor_run_qemu(const struct hv_boot *b, const char *qemu)
 		char msg[256];
 		int show;
 
-		status =
-		    hv_qemu_status(st, hv_parse_record(rec, nrec), nerr > 0,
-				   qemu, msg, sizeof(msg), &show);
+		status = hv_qemu_status(
+		    st, hv_parse_record(out->rec, out->nrec), out->nerr > 0,
+		    qemu, msg, sizeof(msg), &show);
 		if (msg[0] != '\0')
 			cli_error("%s", msg);
 		if (show)
-			hv_show_stderr(errbuf, nerr);
+			hv_show_stderr(out->err, out->nerr);
 	}
 out:
 	hv_com2_forget();
@@ -485,6 +467,6 @@ out:
 			close(er[i]);
 	}
 	strv_release(&argv);
-	free(errbuf);
+	free(out);
 	return status;
 }

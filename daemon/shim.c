@@ -43,9 +43,6 @@
 #include "kiln/abi.h"
 #include "kilnd.h"
 
-#define SHIM_STDERR_MAX 16384
-#define SHIM_RECORD_MAX 256
-
 /* The console log and its rotation. */
 struct shim_log {
 	int fd;
@@ -337,9 +334,8 @@ int shim_main(int argc, char **argv)
 	 * [i][0] the shim's ends. */
 	int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
 	int qemu, sfd, stop_sig = 0, nstops = 0, nkills = 0, wst = 0;
-	int ready = 0;
-	char err[1024], rec[SHIM_RECORD_MAX], *errbuf;
-	size_t nrec = 0, nerr = 0;
+	char err[1024];
+	struct hv_qemu_out *qout;
 	sigset_t mask, old;
 	pid_t pid;
 
@@ -378,7 +374,7 @@ int shim_main(int argc, char **argv)
 	log.max = spec.log_max_size;
 	log.files = spec.log_max_files;
 	shim_log_open(&log, 0);
-	errbuf = malloc(SHIM_STDERR_MAX);
+	qout = calloc(1, sizeof(*qout));
 	qemu = strcmp(spec.hypervisor, "qemu") == 0;
 
 	memset(&boot, 0, sizeof(boot));
@@ -397,7 +393,7 @@ int shim_main(int argc, char **argv)
 				 strerror(errno));
 			goto fail;
 		}
-	if (errbuf == NULL ||
+	if (qout == NULL ||
 	    (qemu ? hv_qemu_argv(&boot, spec.binary, p[0][1], p[1][1], &av)
 		  : hv_kiln_argv(&boot, spec.binary, &av)) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
@@ -453,22 +449,10 @@ int shim_main(int argc, char **argv)
 				p[i][0] = -1;
 				continue;
 			}
-			if (i == 0) {
+			if (i == 0)
 				shim_log_write(&log, buf, (size_t)n);
-			} else if (i == 1) {
-				size_t take = (size_t)n;
-				if (take > sizeof(rec) - nrec)
-					take = sizeof(rec) - nrec;
-				memcpy(rec + nrec, buf, take);
-				nrec += take;
-				ready = ready || hv_stop_ready(rec, nrec);
-			} else {
-				size_t take = (size_t)n;
-				if (take > SHIM_STDERR_MAX - nerr)
-					take = SHIM_STDERR_MAX - nerr;
-				memcpy(errbuf + nerr, buf, take);
-				nerr += take;
-			}
+			else
+				hv_qemu_keep(qout, i == 1, buf, (size_t)n);
 		}
 		if (pfd[3].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -476,8 +460,8 @@ int shim_main(int argc, char **argv)
 				int sig = (int)si.ssi_signo;
 				if (stop_sig == 0)
 					stop_sig = sig;
-				if (!hv_qemu_forward_stop(p[1][0], ready, sig,
-							  ++nstops))
+				if (!hv_qemu_forward_stop(p[1][0], qout->ready,
+							  sig, ++nstops))
 					kill(pid,
 					     ++nkills > 1 ? SIGKILL : SIGTERM);
 			}
@@ -486,7 +470,7 @@ int shim_main(int argc, char **argv)
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
 	{
-		int record = qemu ? hv_parse_record(rec, nrec) : -1;
+		int record = qemu ? hv_parse_record(qout->rec, qout->nrec) : -1;
 		int status, show = 0;
 		char msg[256];
 
@@ -502,22 +486,22 @@ int shim_main(int argc, char **argv)
 			 * SIGTERM: stopped by the signal. */
 			status = 128 + stop_sig;
 		} else if (qemu) {
-			status =
-			    hv_qemu_status(wst, record, nerr > 0, spec.binary,
-					   msg, sizeof(msg), &show);
+			status = hv_qemu_status(wst, record, qout->nerr > 0,
+						spec.binary, msg, sizeof(msg),
+						&show);
 		} else {
 			status = hv_kiln_status(wst, msg, sizeof(msg));
 		}
 		if (msg[0] != '\0')
 			shim_log_say(&log, "%s", msg);
-		if (show && nerr > 0) {
-			shim_log_write(&log, errbuf, nerr);
-			if (errbuf[nerr - 1] != '\n')
+		if (show && qout->nerr > 0) {
+			shim_log_write(&log, qout->err, qout->nerr);
+			if (qout->err[qout->nerr - 1] != '\n')
 				shim_log_write(&log, "\n", 1);
 		}
 		shim_write_exit(dir, status, msg);
 	}
-	free(errbuf);
+	free(qout);
 	strv_release(&av);
 	return 0;
 
@@ -525,7 +509,7 @@ fail:
 	shim_tell("error %s", err);
 	shim_log_say(&log, "%s", err);
 	shim_write_exit(dir, KILN_EXIT_MONITOR, err);
-	free(errbuf);
+	free(qout);
 	strv_release(&av);
 	return 1;
 }

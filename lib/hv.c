@@ -196,6 +196,20 @@ int hv_stop_ready(const char *rec, size_t n)
 	return 0;
 }
 
+void hv_qemu_keep(struct hv_qemu_out *o, int com2, const char *buf, size_t n)
+{
+	char *to = com2 ? o->rec : o->err;
+	size_t *have = com2 ? &o->nrec : &o->nerr;
+	size_t room = (com2 ? sizeof(o->rec) : sizeof(o->err)) - *have;
+
+	if (n > room)
+		n = room;
+	memcpy(to + *have, buf, n);
+	*have += n;
+	if (com2 && !o->ready)
+		o->ready = hv_stop_ready(o->rec, o->nrec);
+}
+
 int hv_qemu_forward_stop(int com2_fd, int ready, int sig, int nth)
 {
 	const char byte = KILN_COM2_STOP_BYTE;

@@ -55,6 +55,23 @@ int hv_qemu_argv(const struct hv_boot *b, const char *qemu, int con_fd,
  * a stop byte on to it as SIGTERM. */
 int hv_stop_ready(const char *rec, size_t n);
 
+/* What QEMU says besides the console, kept by the loop that copies its
+ * output (`kiln run`, `kilnd shim`): the COM2 bytes (exit record, ready
+ * record) and the start of its stderr, for hv_qemu_status. */
+#define HV_RECORD_MAX 256
+#define HV_STDERR_MAX 16384
+struct hv_qemu_out {
+	char rec[HV_RECORD_MAX];
+	size_t nrec;
+	int ready; /* the COM2 bytes hold the ready record (hv_stop_ready) */
+	char err[HV_STDERR_MAX];
+	size_t nerr;
+};
+
+/* Keeps the n bytes read from COM2 (com2) or from QEMU's stderr, as many
+ * as fit. */
+void hv_qemu_keep(struct hv_qemu_out *o, int com2, const char *buf, size_t n);
+
 /*
  * The graceful stop on QEMU, for the nth stop signal sig (1: the first):
  * when it is the first SIGTERM and the guest is ready (hv_stop_ready),

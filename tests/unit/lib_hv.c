@@ -127,6 +127,22 @@ int main(void)
 		      "stop-ready without its newline is not one");
 	}
 	{
+		static struct hv_qemu_out o;
+		static char big[HV_STDERR_MAX + 100];
+
+		hv_qemu_keep(&o, 1, "kiln-stop", 9);
+		CHECK(!o.ready, "half a ready record: not ready yet");
+		hv_qemu_keep(&o, 1, "-ready\nkiln-exit 7\n", 19);
+		CHECK(o.ready && hv_parse_record(o.rec, o.nrec) == 7,
+		      "a ready record split over two reads, then the exit "
+		      "record");
+		memset(big, 'e', sizeof(big));
+		hv_qemu_keep(&o, 0, big, sizeof(big));
+		hv_qemu_keep(&o, 0, "x", 1);
+		CHECK(o.nerr == HV_STDERR_MAX && o.nrec == 28,
+		      "stderr kept up to its limit, the COM2 bytes untouched");
+	}
+	{
 		int sp[2];
 		char c = 0;
 
