@@ -354,6 +354,18 @@ guest_stop() {
 	GUEST_PID=""
 }
 
+# guest_wait_http URL: waits (at most 60 s) until URL answers from the
+# namespace $NS; false if the guest exits first or the time runs out.
+guest_wait_http() {
+	n=0
+	while [ $n -lt 120 ] && kill -0 "$GUEST_PID" 2>/dev/null; do
+		ip netns exec "$NS" curl -s -m 2 -o /dev/null "$1" && return 0
+		sleep 0.5
+		n=$((n + 1))
+	done
+	return 1
+}
+
 # guest_wait_for REGEX SECONDS: waits until the guest prints a line
 # matching REGEX; false if it exits or the time runs out first.
 guest_wait_for() {

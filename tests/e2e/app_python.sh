@@ -106,15 +106,7 @@ timeout -k 5 300 ip netns exec "$NS" "$KILN" run --hypervisor qemu -m 256M \
 	--dir "$SITE:/srv" "$PY" -m http.server 8000 --directory /srv >"$GUEST_OUT" 2>&1 </dev/null &
 GUEST_PID=$!
 up=""
-n=0
-while [ $n -lt 120 ] && kill -0 "$GUEST_PID" 2>/dev/null; do
-	if ip netns exec "$NS" curl -s -m 2 -o /dev/null "$URL/index.html"; then
-		up=1
-		break
-	fi
-	sleep 0.5
-	n=$((n + 1))
-done
+guest_wait_http "$URL/index.html" && up=1
 if [ -n "$up" ]; then
 	host_run 30 curl -sS -m 20 -o "$KILN_TEST_TMP/index.got" \
 		-w '%{http_code} %{content_type}\n' "$URL/"
