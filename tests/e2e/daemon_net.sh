@@ -18,6 +18,7 @@
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
+. "$KILN_ROOT/tests/e2e/proxy.inc"
 
 NS=kiln-t-$$
 CTL=build/tests/dnet/dnet_ctl
@@ -178,25 +179,7 @@ GUEST_OUT=$KILN_TEST_TMP/guest.out
 mkdir -p "$KILN_TEST_TMP/srv"
 echo "<h1>kiln guest on kiln0</h1>" >"$KILN_TEST_TMP/srv/index.html"
 
-POUT=$KILN_TEST_TMP/proxy.out
-mkfifo "$KILN_TEST_TMP/proxy.in"
-: >"$POUT"
-ip netns exec "$NS" "$CTL" - proxy <"$KILN_TEST_TMP/proxy.in" >"$POUT" 2>&1 &
-PROXY_PID=$!
-exec 3>"$KILN_TEST_TMP/proxy.in"
-
-# pcmd COMMAND: one command to the proxy driver; its answer in $PREPLY.
-pcmd() {
-	before=$(wc -l <"$POUT")
-	echo "$*" >&3
-	i=0
-	while [ "$(wc -l <"$POUT")" -le "$before" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	PREPLY=$(sed -n "$((before + 1))p" "$POUT")
-	echo "proxy> $* -> $PREPLY" >>"$CHECK_LOG"
-}
+proxy_start
 
 check_begin "a guest booted on a leased tap answers across the bridge and through a published port"
 for p in "$KILN" build/kiln.elf examples/httpd; do

@@ -20,6 +20,7 @@
 set -u
 KILN_ROOT=${KILN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$KILN_ROOT/tests/lib.sh"
+. "$KILN_ROOT/tests/e2e/proxy.inc"
 
 NS=kiln-t-$$
 NSB=kiln-tb-$$
@@ -137,25 +138,7 @@ BACK_PID=$!
 
 # The proxy driver --------------------------------------------------------------
 
-POUT=$KILN_TEST_TMP/proxy.out
-mkfifo "$KILN_TEST_TMP/proxy.in"
-: >"$POUT"
-ip netns exec "$NS" "$CTL" - proxy <"$KILN_TEST_TMP/proxy.in" >"$POUT" 2>&1 &
-PROXY_PID=$!
-exec 3>"$KILN_TEST_TMP/proxy.in"
-
-# pcmd COMMAND: one command to the proxy driver; its answer in $PREPLY.
-pcmd() {
-	before=$(wc -l <"$POUT")
-	echo "$*" >&3
-	i=0
-	while [ "$(wc -l <"$POUT")" -le "$before" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	PREPLY=$(sed -n "$((before + 1))p" "$POUT")
-	echo "proxy> $* -> $PREPLY" >>"$CHECK_LOG"
-}
+proxy_start
 
 # popen NAME SPEC BACKEND: opens a proxy, failing the check if it cannot.
 popen() {
